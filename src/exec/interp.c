@@ -1,0 +1,341 @@
+/*
+ * interp.c - loading programs for execution and running them in the
+ * interpreter.
+ *
+ * Loading checks the program's syntax once (bee_check_program), resolves
+ * helper and kfunc calls to function pointers and turns every instruction
+ * into a 16-byte struct xinsn.  Running picks the fast or the checked
+ * dispatch loop (interp_body.h, built twice below).  Untrusted code never
+ * reaches the fast loop.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interp.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "the interpreter's byte-swap handlers assume a little-endian host");
+_Static_assert(sizeof(struct xinsn) == 16, "pre-decoded instructions are 16 bytes");
+
+/* ---- signed division (RFC 9669 section 4.1: INT_MIN / -1 wraps, x % -1 = 0;
+ * by zero, division gives 0 and modulo leaves the dividend) ---- */
+
+static inline uint64_t sdiv64(uint64_t a, uint64_t b)
+{
+	int64_t d = (int64_t)b;
+	if (d == 0)
+		return 0;
+	if (d == -1)
+		return 0 - a; /* wraps for INT64_MIN instead of trapping */
+	return (uint64_t)((int64_t)a / d);
+}
+
+static inline uint64_t smod64(uint64_t a, uint64_t b)
+{
+	int64_t d = (int64_t)b;
+	if (d == 0)
+		return a;
+	if (d == -1)
+		return 0;
+	return (uint64_t)((int64_t)a % d);
+}
+
+static inline uint32_t sdiv32(uint32_t a, uint32_t b)
+{
+	int32_t d = (int32_t)b;
+	if (d == 0)
+		return 0;
+	if (d == -1)
+		return 0 - a;
+	return (uint32_t)((int32_t)a / d);
+}
+
+static inline uint32_t smod32(uint32_t a, uint32_t b)
+{
+	int32_t d = (int32_t)b;
+	if (d == 0)
+		return a;
+	if (d == -1)
+		return 0;
+	return (uint32_t)((int32_t)a % d);
+}
+
+/* ---- the run a helper is called from (helpers take only r1..r5) ---- */
+
+static __thread struct run_state *current_run;
+
+static inline bool region_contains(const struct run_region *r, uintptr_t addr, size_t size)
+{
+	return addr >= r->start && size <= r->len && addr - r->start <= r->len - size;
+}
+
+static inline bool run_mem_ok(const struct run_state *st, uintptr_t addr, size_t size, bool write)
+{
+	for (size_t i = 0; i < st->n_regions; i++) {
+		const struct run_region *r = &st->regions[i];
+		if (region_contains(r, addr, size))
+			return !write || r->writable;
+	}
+	return false;
+}
+
+bool bee_run_mem_ok(const void *ptr, size_t len, bool write)
+{
+	struct run_state *st = current_run;
+	if (!st || !st->checked)
+		return true;
+	if (len == 0)
+		return true;
+	return run_mem_ok(st, (uintptr_t)ptr, len, write);
+}
+
+int bee_run_grant(void *start, size_t len, bool writable)
+{
+	struct run_state *st = current_run;
+	if (!st)
+		return -EINVAL;
+	if (!st->checked)
+		return 0;
+	for (size_t i = 2; i < st->n_regions; i++) {
+		struct run_region *r = &st->regions[i];
+		if (r->start == (uintptr_t)start && r->len == len) {
+			r->writable = r->writable || writable;
+			return 0;
+		}
+	}
+	if (st->n_regions == BEE_RUN_MAX_REGIONS)
+		return -ENOSPC;
+	st->regions[st->n_regions++] = (struct run_region){(uintptr_t)start, len, writable};
+	return 0;
+}
+
+/* Say where a bad access went, relative to the stack when it is near it. */
+static int run_fault_mem(struct run_state *st, long insn, uintptr_t addr, unsigned size, bool write,
+			 unsigned basereg, uint64_t baseval, int32_t off, const uint8_t *stack_top)
+{
+	const char *what = write ? "write" : "read";
+	uintptr_t top = (uintptr_t)stack_top;
+	const struct run_region *stack = &st->regions[0];
+	if (basereg == 10 || (addr + 4096 > stack->start && addr < top + 4096)) {
+		long rel = (long)(addr - top);
+		return bee_error_set(&st->result->err, -EFAULT, insn, 0, 0,
+				     "invalid %s of %u bytes at stack offset %ld (r%u %+d): "
+				     "the stack is [%ld, 0)",
+				     what, size, rel, basereg, off, -(long)stack->len);
+	}
+	bool in_any = false;
+	for (size_t i = 0; i < st->n_regions; i++)
+		if (region_contains(&st->regions[i], addr, size))
+			in_any = true;
+	if (in_any)
+		return bee_error_set(&st->result->err, -EFAULT, insn, 0, 0,
+				     "invalid %s of %u bytes at 0x%llx (r%u %+d): memory is read-only",
+				     what, size, (unsigned long long)addr, basereg, off);
+	return bee_error_set(&st->result->err, -EFAULT, insn, 0, 0,
+			     "invalid %s of %u bytes at 0x%llx (r%u=0x%llx %+d): outside the stack, "
+			     "the input memory and every granted region",
+			     what, size, (unsigned long long)addr, basereg,
+			     (unsigned long long)baseval, off);
+}
+
+#define BEE_CHECKED 0
+#include "interp_body.h"
+#undef BEE_CHECKED
+#define BEE_CHECKED 1
+#include "interp_body.h"
+#undef BEE_CHECKED
+
+/* ---- loading ---- */
+
+static const char *pseudo_name(uint8_t src)
+{
+	switch (src) {
+	case BPF_PSEUDO_MAP_FD: return "a map fd";
+	case BPF_PSEUDO_MAP_VALUE: return "a map value";
+	case BPF_PSEUDO_BTF_ID: return "a BTF id";
+	case BPF_PSEUDO_FUNC: return "a function address";
+	case BPF_PSEUDO_MAP_IDX: return "a map index";
+	case BPF_PSEUDO_MAP_IDX_VALUE: return "a map value by index";
+	default: return "an unknown pseudo source";
+	}
+}
+
+struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
+			       const struct bee_code_opts *opts, struct bee_error *err)
+{
+	struct bee_code_opts o = {0};
+	bee_error_clear(err);
+	if (opts) {
+		if (opts->sz < sizeof(size_t)) {
+			bee_error_set(err, -EINVAL, -1, 0, 0, "bee_code_opts.sz is not set");
+			errno = EINVAL;
+			return NULL;
+		}
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	}
+
+	struct bee_code *code = calloc(1, sizeof(*code));
+	struct bee_dinsn *d = calloc(n ? n : 1, sizeof(*d));
+	if (!code || !d)
+		goto nomem;
+	code->n = n;
+	code->trusted = o.trusted;
+	code->insns = malloc((n ? n : 1) * sizeof(*insns));
+	code->x = calloc(n ? n : 1, sizeof(*code->x));
+	if (!code->insns || !code->x)
+		goto nomem;
+	if (n)
+		memcpy(code->insns, insns, n * sizeof(*insns));
+
+	int ret = bee_check_program(insns, n, d, err);
+	if (ret < 0)
+		goto fail;
+
+	for (size_t pc = 0; pc < n; pc++) {
+		const struct bee_dinsn *di = &d[pc];
+		struct xinsn *x = &code->x[pc];
+		if (di->slots == 0) /* second half of an lddw: never executed */
+			continue;
+		x->op = di->op;
+		x->dst = di->dst;
+		x->src = di->src;
+		x->off = di->off;
+		x->imm = di->imm64;
+		/* Jumps and local calls keep the byte distance from themselves to
+		 * their target, so taking one is a single add (bee_check_program
+		 * has bounded targets to the program, so it fits in 32 bits). */
+		long target = bee_jump_target(di, pc);
+		int32_t byte_delta = (int32_t)((target - (long)pc) * (long)sizeof(struct xinsn));
+		switch ((enum bee_shape)bee_op_info[di->op].shape) {
+		case BEE_SH_JA:
+		case BEE_SH_JA32:
+		case BEE_SH_JCC_IMM:
+		case BEE_SH_JCC_REG:
+		case BEE_SH_CALL_LOCAL:
+			x->off = byte_delta;
+			break;
+		case BEE_SH_CALL_HELPER:
+		case BEE_SH_CALL_KFUNC: {
+			bool kfunc = bee_op_info[di->op].shape == BEE_SH_CALL_KFUNC;
+			const struct bee_helper *h =
+				bee_helper_table_find(kfunc ? o.kfuncs : o.helpers, di->imm);
+			if (!h) {
+				const char *name = kfunc ? NULL : bee_helper_name(di->imm);
+				ret = bee_error_set(err, -EINVAL, (long)pc, 0, 0,
+						    "call to %s %s#%d, which this runtime does not provide",
+						    kfunc ? "kfunc" : "helper",
+						    name ? name : "unknown", di->imm);
+				goto fail;
+			}
+			x->imm = (uint64_t)(uintptr_t)h->fn;
+			break;
+		}
+		case BEE_SH_LDDW:
+			if (di->src != 0) {
+				ret = bee_error_set(err, -EINVAL, (long)pc, 0, 0,
+						    "lddw refers to %s (src_reg %u), which must be resolved "
+						    "before execution",
+						    pseudo_name(di->src), di->src);
+				goto fail;
+			}
+			break;
+		case BEE_SH_ALU_IMM:
+		case BEE_SH_ALU_REG:
+		case BEE_SH_NEG:
+		case BEE_SH_END:
+		case BEE_SH_MOVSX:
+		case BEE_SH_LDX:
+		case BEE_SH_ST:
+		case BEE_SH_STX:
+		case BEE_SH_ATOMIC:
+		case BEE_SH_LOAD_ACQ:
+		case BEE_SH_STORE_REL:
+		case BEE_SH_LD_ABS:
+		case BEE_SH_LD_IND:
+		case BEE_SH_EXIT:
+		case BEE_SH__COUNT:
+			break;
+		}
+	}
+	free(d);
+	return code;
+
+nomem:
+	ret = bee_error_set(err, -ENOMEM, -1, 0, 0, "out of memory");
+fail:
+	free(d);
+	bee_code_free(code);
+	errno = -ret;
+	return NULL;
+}
+
+void bee_code_free(struct bee_code *code)
+{
+	if (!code)
+		return;
+	free(code->insns);
+	free(code->x);
+	free(code);
+}
+
+size_t bee_code_len(const struct bee_code *code)
+{
+	return code->n;
+}
+
+bool bee_code_trusted(const struct bee_code *code)
+{
+	return code->trusted;
+}
+
+/* ---- running ---- */
+
+int bee_code_run(const struct bee_code *code, const struct bee_run_opts *opts,
+		 struct bee_run_result *result)
+{
+	struct bee_run_opts o = {0};
+	struct bee_run_result scratch;
+	if (!result)
+		result = &scratch;
+	memset(result, 0, sizeof(*result));
+	bee_error_clear(&result->err);
+	if (!code)
+		return bee_error_set(&result->err, -EINVAL, -1, 0, 0, "no code to run");
+	if (opts) {
+		if (opts->sz < sizeof(size_t))
+			return bee_error_set(&result->err, -EINVAL, -1, 0, 0,
+					     "bee_run_opts.sz is not set");
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	}
+	if (o.engine != BEE_ENGINE_INTERP)
+		return bee_error_set(&result->err, -EOPNOTSUPP, -1, 0, 0,
+				     "engine %d is not available", (int)o.engine);
+	if (o.n_regions > BEE_RUN_MAX_REGIONS - 2)
+		return bee_error_set(&result->err, -E2BIG, -1, 0, 0,
+				     "too many memory regions (%zu, limit %d)", o.n_regions,
+				     BEE_RUN_MAX_REGIONS - 2);
+
+	struct run_state st = {
+		.code = code,
+		.opts = &o,
+		.result = result,
+		.checked = (o.flags & BEE_RUN_CHECKED) || !code->trusted,
+		.budget = o.max_insns,
+		.outer = current_run,
+	};
+	/* regions[0], the stack, is filled in by the checked loop itself. */
+	st.regions[1] = (struct run_region){(uintptr_t)o.mem, o.mem ? o.mem_len : 0, !o.mem_readonly};
+	st.n_regions = 2;
+	for (size_t i = 0; i < o.n_regions; i++)
+		st.regions[st.n_regions++] = (struct run_region){
+			(uintptr_t)o.regions[i].start, o.regions[i].len, o.regions[i].writable};
+
+	current_run = &st;
+	uint64_t r0 = 0;
+	int ret = st.checked ? bee_interp_run_checked(&st, &r0) : bee_interp_run_fast(&st, &r0);
+	current_run = st.outer;
+	result->r0 = r0;
+	return ret;
+}

@@ -1,0 +1,64 @@
+/*
+ * interp.h - the interpreter's private view of a loaded program, shared by
+ * interp.c (loading, running) and interp_body.h (the dispatch loop, built
+ * twice: fast and checked).
+ */
+#ifndef BEE_EXEC_INTERP_H
+#define BEE_EXEC_INTERP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bee/vm.h"
+#include "isa/isa.h"
+
+/*
+ * A pre-decoded instruction, 16 bytes.  Jumps and local calls keep the
+ * byte distance from themselves to their target in off (ja32's included),
+ * so the dispatch loop never looks at the original encoding.  imm is the
+ * sign-extended immediate, the whole 64-bit lddw value, or the address of
+ * the helper a call reaches.
+ */
+struct xinsn {
+	uint8_t op; /* enum bee_op */
+	uint8_t dst;
+	uint8_t src;
+	uint8_t unused;
+	int32_t off;
+	uint64_t imm;
+};
+
+struct bee_code {
+	size_t n;
+	struct bpf_insn *insns;
+	struct xinsn *x;
+	bool trusted;
+};
+
+/* Most regions a checked run tracks: stack, input memory, the caller's
+ * regions and what helpers grant during the run. */
+#define BEE_RUN_MAX_REGIONS 64
+
+struct run_region {
+	uintptr_t start;
+	size_t len;
+	bool writable;
+};
+
+/* What one run needs besides the registers. */
+struct run_state {
+	const struct bee_code *code;
+	const struct bee_run_opts *opts;
+	struct bee_run_result *result;
+	bool checked;
+	uint64_t budget;  /* instructions left (checked mode, when limited) */
+	struct run_region regions[BEE_RUN_MAX_REGIONS];
+	size_t n_regions; /* regions[0] is the live stack, [1] the input memory */
+	struct run_state *outer; /* a run started by a helper of another run */
+};
+
+int bee_interp_run_fast(struct run_state *st, uint64_t *r0);
+int bee_interp_run_checked(struct run_state *st, uint64_t *r0);
+
+#endif
