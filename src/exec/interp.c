@@ -116,23 +116,22 @@ static int run_fault_mem(struct run_state *st, long insn, uintptr_t addr, unsign
 			 unsigned basereg, uint64_t baseval, int32_t off, const uint8_t *stack_top)
 {
 	const char *what = write ? "write" : "read";
+	for (size_t i = 0; i < st->n_regions; i++)
+		if (region_contains(&st->regions[i], addr, size))
+			return bee_error_set(&st->result->err, -EFAULT, insn, 0, 0,
+					     "invalid %s of %u bytes at 0x%llx (r%u %+d): memory is "
+					     "read-only",
+					     what, size, (unsigned long long)addr, basereg, off);
+	/* Near the stack area (all frames, and a little beyond): say where. */
 	uintptr_t top = (uintptr_t)stack_top;
-	const struct run_region *stack = &st->regions[0];
-	if (basereg == 10 || (addr + 4096 > stack->start && addr < top + 4096)) {
+	uintptr_t area = (uintptr_t)BEE_MAX_CALL_FRAMES * BEE_STACK_SIZE;
+	if (basereg == 10 || (addr + size > top - area - BEE_STACK_SIZE && addr < top + BEE_STACK_SIZE)) {
 		long rel = (long)(addr - top);
 		return bee_error_set(&st->result->err, -EFAULT, insn, 0, 0,
 				     "invalid %s of %u bytes at stack offset %ld (r%u %+d): "
 				     "the stack is [%ld, 0)",
-				     what, size, rel, basereg, off, -(long)stack->len);
+				     what, size, rel, basereg, off, -(long)st->regions[0].len);
 	}
-	bool in_any = false;
-	for (size_t i = 0; i < st->n_regions; i++)
-		if (region_contains(&st->regions[i], addr, size))
-			in_any = true;
-	if (in_any)
-		return bee_error_set(&st->result->err, -EFAULT, insn, 0, 0,
-				     "invalid %s of %u bytes at 0x%llx (r%u %+d): memory is read-only",
-				     what, size, (unsigned long long)addr, basereg, off);
 	return bee_error_set(&st->result->err, -EFAULT, insn, 0, 0,
 			     "invalid %s of %u bytes at 0x%llx (r%u=0x%llx %+d): outside the stack, "
 			     "the input memory and every granted region",

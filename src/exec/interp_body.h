@@ -269,8 +269,10 @@ op_LDDW_MAP_IDX_VALUE:
 	COUNT();
 	DISPATCH();
 
-	/* ---- legacy packet loads: big-endian; out of bounds ends the program
-	 * with r0 = 0, as the kernel's ld_abs/ld_ind do ---- */
+	/* ---- legacy packet loads: big-endian.  Out of bounds returns 0 from the
+	 * current function: the kernel rewrites ld_abs/ld_ind into a helper call
+	 * followed, on failure, by "w0 = 0; exit" (hence its rule that LD_ABS is
+	 * only allowed in functions that return 'int') ---- */
 #define LD_PKT(N, T, SWAP, INDIRECT)                                            \
 	op_##N: {                                                               \
 		/* the kernel passes src + imm to its load helper as an int */  \
@@ -278,7 +280,7 @@ op_LDDW_MAP_IDX_VALUE:
 		if (!pkt || at < 0 || (size_t)at > pkt_len ||                   \
 		    pkt_len - (size_t)at < sizeof(T)) {                         \
 			reg[0] = 0;                                             \
-			goto done;                                              \
+			goto op_EXIT;                                           \
 		}                                                               \
 		T v;                                                            \
 		memcpy(&v, pkt + at, sizeof(T));                                \

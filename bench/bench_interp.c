@@ -1,0 +1,665 @@
+/*
+ * bench_interp.c - how fast bee's interpreter runs CPU-bound eBPF loops,
+ * measured against the kernel's JIT on the same programs in the same run.
+ *
+ * Each benchmark program is built once as an instruction array and given,
+ * byte for byte, to the kernel (BPF_PROG_LOAD as XDP, then
+ * BPF_PROG_TEST_RUN with a repeat count) and to bee (bee_code_load, then
+ * bee_code_run in its fast and its checked mode).  Every program is a
+ * bounded loop the kernel's verifier accepts (Linux >= 5.3): the loop
+ * counter is compared with a constant, so the verifier walks every
+ * iteration, which caps iterations x body length near its 1M-instruction
+ * budget; calls are repeated to get long enough measurements.
+ *
+ * The figure reported is nanoseconds per loop iteration: for the kernel,
+ * the kernel's own `duration` (average ns per repeated run, measured
+ * inside the kernel around the program) divided by the iterations of one
+ * run; for bee, wall-clock time around a series of bee_code_run calls
+ * divided likewise.  Per-call overhead (the test-run loop, bee's run
+ * set-up) is included in both and is small next to the loops.
+ *
+ * Measurements alternate kernel, fast, checked, kernel, fast, checked ...
+ * and each column is the median of --runs rounds.  Pin the process to one
+ * CPU (taskset -c 1): the vCPUs of the project's machines differ up to 2x.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+
+#include "bee/error.h"
+#include "bee/vm.h"
+#include "kbpf_bench.h"
+
+/* Loop trip counts: iterations x body length must stay well under the
+ * kernel verifier's 1,000,000 processed instructions. */
+#define COUNT_ITERS 250000u  /* 2-insn body */
+#define HASH_ITERS 50000u    /* 13-insn body */
+#define CSUM_LEN 1500u       /* bytes per pass: one Ethernet MTU */
+#define CSUM_PASSES 40u      /* 6-insn body, 60,000 bytes per call */
+#define STACK_ITERS 40000u   /* 12-insn body */
+
+#define HASH_SEED 0x243f6a8885a308d3ull
+#define HASH_MUL 0x9e3779b97f4a7c15ull
+
+enum target { FOR_KERNEL, FOR_BEE };
+
+struct bench_prog {
+	const char *name;
+	const char *what;
+	uint64_t iters;                                     /* loop iterations per call */
+	void (*build)(struct kb_prog *p, enum target t);
+	uint64_t (*reference)(const uint8_t *buf, size_t len); /* the same in C */
+};
+
+/* ---- the programs -------------------------------------------------------- */
+
+/*
+ *   r0 = 0
+ * loop:
+ *   r0 += 1
+ *   if r0 < COUNT_ITERS goto loop
+ *   exit
+ */
+static void build_count(struct kb_prog *p, enum target t)
+{
+	(void)t;
+	kb_emit(p, KB_MOV64_IMM(BPF_REG_0, 0));
+	size_t loop = kb_here(p);
+	kb_emit(p, KB_ALU64_IMM(BPF_ADD, BPF_REG_0, 1));
+	kb_emit(p, KB_JMP_IMM(BPF_JLT, BPF_REG_0, COUNT_ITERS, kb_off_to(p, loop)));
+	kb_emit(p, KB_EXIT());
+}
+
+static uint64_t ref_count(const uint8_t *buf, size_t len)
+{
+	(void)buf, (void)len;
+	return COUNT_ITERS;
+}
+
+/*
+ *   r0 = HASH_SEED ll
+ *   r6 = HASH_MUL ll
+ *   r5 = 0
+ * loop:
+ *   r0 ^= r5                       mix in the counter
+ *   r0 *= r6
+ *   r2 = r0; r2 >>= 29; r0 ^= r2   xorshift
+ *   r3 = r0; r3 <<= 17             rotate left by 17, emulated:
+ *   r4 = r0; r4 >>= 47; r3 |= r4   eBPF has no rotate instruction
+ *   r0 += r3
+ *   r5 += 1
+ *   if r5 < HASH_ITERS goto loop
+ *   exit
+ */
+static void build_hash(struct kb_prog *p, enum target t)
+{
+	(void)t;
+	kb_lddw(p, BPF_REG_0, HASH_SEED);
+	kb_lddw(p, BPF_REG_6, HASH_MUL);
+	kb_emit(p, KB_MOV64_IMM(BPF_REG_5, 0));
+	size_t loop = kb_here(p);
+	kb_emit(p, KB_ALU64_REG(BPF_XOR, BPF_REG_0, BPF_REG_5));
+	kb_emit(p, KB_ALU64_REG(BPF_MUL, BPF_REG_0, BPF_REG_6));
+	kb_emit(p, KB_MOV64_REG(BPF_REG_2, BPF_REG_0));
+	kb_emit(p, KB_ALU64_IMM(BPF_RSH, BPF_REG_2, 29));
+	kb_emit(p, KB_ALU64_REG(BPF_XOR, BPF_REG_0, BPF_REG_2));
+	kb_emit(p, KB_MOV64_REG(BPF_REG_3, BPF_REG_0));
+	kb_emit(p, KB_ALU64_IMM(BPF_LSH, BPF_REG_3, 17));
+	kb_emit(p, KB_MOV64_REG(BPF_REG_4, BPF_REG_0));
+	kb_emit(p, KB_ALU64_IMM(BPF_RSH, BPF_REG_4, 47));
+	kb_emit(p, KB_ALU64_REG(BPF_OR, BPF_REG_3, BPF_REG_4));
+	kb_emit(p, KB_ALU64_REG(BPF_ADD, BPF_REG_0, BPF_REG_3));
+	kb_emit(p, KB_ALU64_IMM(BPF_ADD, BPF_REG_5, 1));
+	kb_emit(p, KB_JMP_IMM(BPF_JLT, BPF_REG_5, HASH_ITERS, kb_off_to(p, loop)));
+	kb_emit(p, KB_EXIT());
+}
+
+static uint64_t ref_hash(const uint8_t *buf, size_t len)
+{
+	(void)buf, (void)len;
+	uint64_t h = HASH_SEED;
+	for (uint64_t i = 0; i < HASH_ITERS; i++) {
+		h ^= i;
+		h *= HASH_MUL;
+		h ^= h >> 29;
+		h += (h << 17) | (h >> 47);
+	}
+	return h;
+}
+
+/*
+ * A Fletcher-style byte checksum (two running 64-bit sums, no modulo)
+ * over CSUM_LEN bytes, CSUM_PASSES times.  Only the first instructions
+ * differ: the kernel's XDP program reads data and data_end from its
+ * struct xdp_md, bee's program gets the memory in r1 and its length in r2.
+ * From there on both are the same: one bounds check up front (which the
+ * kernel's verifier needs to allow the loads), then the loop.
+ *
+ * kernel:  r2 = *(u32 *)(r1 + 0)       xdp_md->data
+ *          r3 = *(u32 *)(r1 + 4)       xdp_md->data_end
+ * bee:     r3 = r1; r3 += r2; r2 = r1  end = mem + len; p = mem
+ * both:    r0 = 0; r6 = 0
+ *          r4 = r2; r4 += CSUM_LEN
+ *          if r4 > r3 goto out
+ *          r8 = r2; r7 = 0
+ * outer:   r2 = r8; r5 = 0
+ * inner:   r4 = *(u8 *)(r2 + 0)
+ *          r0 += r4
+ *          r6 += r0
+ *          r2 += 1
+ *          r5 += 1
+ *          if r5 < CSUM_LEN goto inner
+ *          r7 += 1
+ *          if r7 < CSUM_PASSES goto outer
+ *          r6 <<= 16; r0 ^= r6
+ * out:     exit
+ */
+static void build_csum(struct kb_prog *p, enum target t)
+{
+	if (t == FOR_KERNEL) {
+		kb_emit(p, KB_LDX(BPF_W, BPF_REG_2, BPF_REG_1, 0));
+		kb_emit(p, KB_LDX(BPF_W, BPF_REG_3, BPF_REG_1, 4));
+	} else {
+		kb_emit(p, KB_MOV64_REG(BPF_REG_3, BPF_REG_1));
+		kb_emit(p, KB_ALU64_REG(BPF_ADD, BPF_REG_3, BPF_REG_2));
+		kb_emit(p, KB_MOV64_REG(BPF_REG_2, BPF_REG_1));
+	}
+	kb_emit(p, KB_MOV64_IMM(BPF_REG_0, 0));
+	kb_emit(p, KB_MOV64_IMM(BPF_REG_6, 0));
+	kb_emit(p, KB_MOV64_REG(BPF_REG_4, BPF_REG_2));
+	kb_emit(p, KB_ALU64_IMM(BPF_ADD, BPF_REG_4, CSUM_LEN));
+	size_t to_out = kb_emit_fwd(p, KB_JMP_REG(BPF_JGT, BPF_REG_4, BPF_REG_3, 0));
+	kb_emit(p, KB_MOV64_REG(BPF_REG_8, BPF_REG_2));
+	kb_emit(p, KB_MOV64_IMM(BPF_REG_7, 0));
+	size_t outer = kb_here(p);
+	kb_emit(p, KB_MOV64_REG(BPF_REG_2, BPF_REG_8));
+	kb_emit(p, KB_MOV64_IMM(BPF_REG_5, 0));
+	size_t inner = kb_here(p);
+	kb_emit(p, KB_LDX(BPF_B, BPF_REG_4, BPF_REG_2, 0));
+	kb_emit(p, KB_ALU64_REG(BPF_ADD, BPF_REG_0, BPF_REG_4));
+	kb_emit(p, KB_ALU64_REG(BPF_ADD, BPF_REG_6, BPF_REG_0));
+	kb_emit(p, KB_ALU64_IMM(BPF_ADD, BPF_REG_2, 1));
+	kb_emit(p, KB_ALU64_IMM(BPF_ADD, BPF_REG_5, 1));
+	kb_emit(p, KB_JMP_IMM(BPF_JLT, BPF_REG_5, CSUM_LEN, kb_off_to(p, inner)));
+	kb_emit(p, KB_ALU64_IMM(BPF_ADD, BPF_REG_7, 1));
+	kb_emit(p, KB_JMP_IMM(BPF_JLT, BPF_REG_7, CSUM_PASSES, kb_off_to(p, outer)));
+	kb_emit(p, KB_ALU64_IMM(BPF_LSH, BPF_REG_6, 16));
+	kb_emit(p, KB_ALU64_REG(BPF_XOR, BPF_REG_0, BPF_REG_6));
+	kb_patch_here(p, to_out);
+	kb_emit(p, KB_EXIT());
+}
+
+static uint64_t ref_csum(const uint8_t *buf, size_t len)
+{
+	if (len < CSUM_LEN)
+		return 0;
+	uint64_t a = 0, b = 0;
+	for (unsigned pass = 0; pass < CSUM_PASSES; pass++)
+		for (size_t i = 0; i < CSUM_LEN; i++) {
+			a += buf[i];
+			b += a;
+		}
+	return a ^ (b << 16);
+}
+
+/*
+ * A four-slot shift register kept on the stack: every iteration loads
+ * three slots, stores four, and computes one new value.
+ *
+ *   *(u64 *)(r10 -8) = 1; ... *(u64 *)(r10 -32) = 4     s0..s3
+ *   r5 = 0
+ * loop:
+ *   r2 = *(u64 *)(r10 -8)          s0
+ *   r3 = *(u64 *)(r10 -32)         s3
+ *   r3 += r2
+ *   r3 ^= r5                       t = (s3 + s0) ^ i
+ *   r4 = *(u64 *)(r10 -24)
+ *   *(u64 *)(r10 -32) = r4         s3 = s2
+ *   r4 = *(u64 *)(r10 -16)
+ *   *(u64 *)(r10 -24) = r4         s2 = s1
+ *   *(u64 *)(r10 -16) = r2         s1 = s0
+ *   *(u64 *)(r10 -8) = r3          s0 = t
+ *   r5 += 1
+ *   if r5 < STACK_ITERS goto loop
+ *   r0 = *(u64 *)(r10 -8)
+ *   exit
+ */
+static void build_stack(struct kb_prog *p, enum target t)
+{
+	(void)t;
+	kb_emit(p, KB_ST(BPF_DW, BPF_REG_10, -8, 1));
+	kb_emit(p, KB_ST(BPF_DW, BPF_REG_10, -16, 2));
+	kb_emit(p, KB_ST(BPF_DW, BPF_REG_10, -24, 3));
+	kb_emit(p, KB_ST(BPF_DW, BPF_REG_10, -32, 4));
+	kb_emit(p, KB_MOV64_IMM(BPF_REG_5, 0));
+	size_t loop = kb_here(p);
+	kb_emit(p, KB_LDX(BPF_DW, BPF_REG_2, BPF_REG_10, -8));
+	kb_emit(p, KB_LDX(BPF_DW, BPF_REG_3, BPF_REG_10, -32));
+	kb_emit(p, KB_ALU64_REG(BPF_ADD, BPF_REG_3, BPF_REG_2));
+	kb_emit(p, KB_ALU64_REG(BPF_XOR, BPF_REG_3, BPF_REG_5));
+	kb_emit(p, KB_LDX(BPF_DW, BPF_REG_4, BPF_REG_10, -24));
+	kb_emit(p, KB_STX(BPF_DW, BPF_REG_10, BPF_REG_4, -32));
+	kb_emit(p, KB_LDX(BPF_DW, BPF_REG_4, BPF_REG_10, -16));
+	kb_emit(p, KB_STX(BPF_DW, BPF_REG_10, BPF_REG_4, -24));
+	kb_emit(p, KB_STX(BPF_DW, BPF_REG_10, BPF_REG_2, -16));
+	kb_emit(p, KB_STX(BPF_DW, BPF_REG_10, BPF_REG_3, -8));
+	kb_emit(p, KB_ALU64_IMM(BPF_ADD, BPF_REG_5, 1));
+	kb_emit(p, KB_JMP_IMM(BPF_JLT, BPF_REG_5, STACK_ITERS, kb_off_to(p, loop)));
+	kb_emit(p, KB_LDX(BPF_DW, BPF_REG_0, BPF_REG_10, -8));
+	kb_emit(p, KB_EXIT());
+}
+
+static uint64_t ref_stack(const uint8_t *buf, size_t len)
+{
+	(void)buf, (void)len;
+	uint64_t s0 = 1, s1 = 2, s2 = 3, s3 = 4;
+	for (uint64_t i = 0; i < STACK_ITERS; i++) {
+		uint64_t t = (s3 + s0) ^ i;
+		s3 = s2;
+		s2 = s1;
+		s1 = s0;
+		s0 = t;
+	}
+	return s0;
+}
+
+static const struct bench_prog programs[] = {
+	{"count", "r0 += 1 until a bound", COUNT_ITERS, build_count, ref_count},
+	{"hash", "64-bit multiply/xorshift/rotate mix", HASH_ITERS, build_hash, ref_hash},
+	{"csum", "byte checksum over 1500 bytes x 40", (uint64_t)CSUM_LEN * CSUM_PASSES, build_csum,
+	 ref_csum},
+	{"stack", "r10-relative loads and stores", STACK_ITERS, build_stack, ref_stack},
+};
+#define N_PROGRAMS (sizeof(programs) / sizeof(programs[0]))
+
+/* ---- measuring ----------------------------------------------------------- */
+
+struct options {
+	unsigned runs;
+	const char *only;
+	unsigned target_ms; /* wall time aimed at for one measurement */
+};
+
+enum column { COL_KERNEL, COL_FAST, COL_CHECKED, N_COLUMNS };
+
+struct bee_side {
+	struct bee_code *code;
+	struct bee_run_opts run;
+};
+
+/* One bee_code_run; returns its result (r0) through *r0. */
+static int bee_run_once(const struct bee_side *b, unsigned flags, uint64_t *r0, char *why,
+			size_t why_len)
+{
+	struct bee_run_opts o = b->run;
+	o.flags = flags;
+	struct bee_run_result res;
+	memset(&res, 0, sizeof(res));
+	int ret = bee_code_run(b->code, &o, &res);
+	if (ret < 0) {
+		char buf[320];
+		snprintf(why, why_len, "%s", bee_error_format(&res.err, NULL, buf, sizeof(buf)));
+		return ret;
+	}
+	*r0 = res.r0;
+	return 0;
+}
+
+/* Average ns of one call over reps calls. */
+static int bee_time(const struct bee_side *b, unsigned flags, uint64_t reps, double *ns_per_call,
+		    char *why, size_t why_len)
+{
+	struct bee_run_opts o = b->run;
+	o.flags = flags;
+	struct bee_run_result res;
+	uint64_t t0 = kb_now_ns();
+	for (uint64_t i = 0; i < reps; i++) {
+		int ret = bee_code_run(b->code, &o, &res);
+		if (ret < 0) {
+			char buf[320];
+			snprintf(why, why_len, "%s",
+				 bee_error_format(&res.err, NULL, buf, sizeof(buf)));
+			return ret;
+		}
+	}
+	*ns_per_call = (double)(kb_now_ns() - t0) / (double)reps;
+	return 0;
+}
+
+static uint64_t reps_for(double ns_per_call, unsigned target_ms)
+{
+	double want = (double)target_ms * 1e6 / (ns_per_call > 1 ? ns_per_call : 1);
+	if (want < 1)
+		return 1;
+	if (want > 1e9)
+		return 1000000000;
+	return (uint64_t)want;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bench_interp [--runs N] [--only NAME] [--ms N]\n"
+		"  --runs N     rounds per program; each column is the median (default 5)\n"
+		"  --only NAME  run one program:");
+	for (size_t i = 0; i < N_PROGRAMS; i++)
+		fprintf(f, " %s", programs[i].name);
+	fprintf(f, "\n  --ms N       aim each measurement at N ms of wall time (default 150)\n"
+		   "Pin it to one CPU: taskset -c 1 build/bench/bench_interp\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	o->runs = 5;
+	o->only = NULL;
+	o->target_ms = 150;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "bench_interp: %s: missing argument or unknown option\n", a);
+			return -1;
+		}
+		const char *v = argv[++i];
+		char *end;
+		if (!strcmp(a, "--runs")) {
+			unsigned long n = strtoul(v, &end, 10);
+			if (*end || n == 0 || n > 1000) {
+				fprintf(stderr, "bench_interp: --runs wants 1..1000, got '%s'\n", v);
+				return -1;
+			}
+			o->runs = (unsigned)n;
+		} else if (!strcmp(a, "--ms")) {
+			unsigned long n = strtoul(v, &end, 10);
+			if (*end || n == 0 || n > 60000) {
+				fprintf(stderr, "bench_interp: --ms wants 1..60000, got '%s'\n", v);
+				return -1;
+			}
+			o->target_ms = (unsigned)n;
+		} else if (!strcmp(a, "--only")) {
+			bool known = false;
+			for (size_t k = 0; k < N_PROGRAMS; k++)
+				known |= !strcmp(v, programs[k].name);
+			if (!known) {
+				fprintf(stderr, "bench_interp: --only: no program named '%s'\n", v);
+				return -1;
+			}
+			o->only = v;
+		} else {
+			fprintf(stderr, "bench_interp: unknown option '%s'\n", a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Why the kernel cannot be used at all, or NULL when it can: a minimal
+ * XDP program must load and test-run. */
+static const char *kernel_probe(char *why, size_t why_len, uint8_t *buf, uint32_t len)
+{
+	struct bpf_insn probe[] = {KB_MOV64_IMM(BPF_REG_0, 2), KB_EXIT()};
+	int fd = kb_kernel_load(BPF_PROG_TYPE_XDP, probe, 2, NULL, 0);
+	if (fd < 0) {
+		snprintf(why, why_len, "BPF_PROG_LOAD: %s", strerror(-fd));
+		return why;
+	}
+	uint32_t retval = 0, dur = 0;
+	int ret = kb_kernel_test_run(fd, buf, len, 1, &retval, &dur);
+	close(fd);
+	if (ret < 0) {
+		snprintf(why, why_len, "BPF_PROG_TEST_RUN: %s", strerror(-ret));
+		return why;
+	}
+	return NULL;
+}
+
+/* The last few lines of a verifier log, for a refusal. */
+static void print_log_tail(const char *log)
+{
+	size_t len = strlen(log);
+	const char *p = log + len;
+	int lines = 0;
+	while (p > log && lines < 8) {
+		p--;
+		if (*p == '\n' && p + 1 < log + len)
+			lines++;
+	}
+	fprintf(stderr, "  verifier log (tail):\n%s\n", p);
+}
+
+struct row {
+	const struct bench_prog *prog;
+	double ns[N_COLUMNS]; /* per iteration, median; < 0 when not measured */
+	char note[1024];
+};
+
+/* Notes accumulate: a row can have more than one thing to say. */
+static void add_note(struct row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_note(struct row *row, const char *fmt, ...)
+{
+	size_t used = strlen(row->note);
+	if (used && used + 2 < sizeof(row->note)) {
+		memcpy(row->note + used, "; ", 3);
+		used += 2;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(row->note + used, sizeof(row->note) - used, fmt, ap);
+	va_end(ap);
+}
+
+static void run_program(const struct bench_prog *bp, const struct options *opt, bool kernel_ok,
+			uint8_t *buf, uint32_t buf_len, struct row *row)
+{
+	row->prog = bp;
+	row->note[0] = '\0';
+	for (int c = 0; c < N_COLUMNS; c++)
+		row->ns[c] = -1;
+	char why[320];
+
+	/* bee: one code object, run both ways. */
+	struct kb_prog bee_prog = {.n = 0};
+	bp->build(&bee_prog, FOR_BEE);
+	struct bee_code_opts copts = {.sz = sizeof(copts), .trusted = true};
+	struct bee_error err;
+	bee_error_clear(&err);
+	struct bee_side bee = {.code = NULL};
+	if (bee_prog.overflow) {
+		add_note(row, "program too long for the builder");
+		return;
+	}
+	bee.code = bee_code_load(bee_prog.insns, bee_prog.n, &copts, &err);
+	if (!bee.code) {
+		char b[320];
+		add_note(row, "bee_code_load: %s",
+			 bee_error_format(&err, NULL, b, sizeof(b)));
+		return;
+	}
+	bee.run = (struct bee_run_opts){
+		.sz = sizeof(bee.run),
+		.engine = BEE_ENGINE_INTERP,
+		.mem = buf,
+		.mem_len = buf_len,
+		.mem_readonly = true,
+	};
+
+	/* The kernel: the same program but for the XDP prologue. */
+	int kfd = -1;
+	if (kernel_ok) {
+		struct kb_prog kprog = {.n = 0};
+		bp->build(&kprog, FOR_KERNEL);
+		static char log[1 << 20];
+		kfd = kb_kernel_load(BPF_PROG_TYPE_XDP, kprog.insns, kprog.n, log, sizeof(log));
+		if (kfd < 0) {
+			add_note(row, "kernel refused it: %s",
+				 strerror(-kfd));
+			print_log_tail(log);
+		}
+	}
+
+	/* Check the answers before timing anything. */
+	uint64_t want = bp->reference(buf, buf_len), got_fast = 0, got_checked = 0;
+	bool fast_ok = bee_run_once(&bee, 0, &got_fast, why, sizeof(why)) == 0;
+	if (!fast_ok)
+		add_note(row, "bee fast run failed: %s", why);
+	bool checked_ok = bee_run_once(&bee, BEE_RUN_CHECKED, &got_checked, why, sizeof(why)) == 0;
+	if (!checked_ok)
+		add_note(row, "bee checked run failed: %s", why);
+	if (fast_ok && got_fast != want)
+		add_note(row, "WRONG: bee fast gave 0x%" PRIx64
+			 ", expected 0x%" PRIx64, got_fast, want);
+	if (checked_ok && got_checked != want)
+		add_note(row, "WRONG: bee checked gave 0x%" PRIx64
+			 ", expected 0x%" PRIx64, got_checked, want);
+	if (kfd >= 0) {
+		uint32_t retval = 0, dur = 0;
+		int ret = kb_kernel_test_run(kfd, buf, buf_len, 1, &retval, &dur);
+		if (ret < 0) {
+			add_note(row, "kernel test run: %s", strerror(-ret));
+			close(kfd);
+			kfd = -1;
+		} else if (retval != (uint32_t)want) {
+			snprintf(row->note, sizeof(row->note),
+				 "WRONG: kernel gave 0x%08" PRIx32 ", expected 0x%08" PRIx32, retval,
+				 (uint32_t)want);
+		}
+	}
+
+	/* Calibrate the repeat counts on one timed call each. */
+	uint64_t reps[N_COLUMNS] = {0};
+	double one;
+	if (kfd >= 0) {
+		uint32_t retval = 0, dur = 0;
+		if (kb_kernel_test_run(kfd, buf, buf_len, 4, &retval, &dur) == 0)
+			reps[COL_KERNEL] = reps_for(dur, opt->target_ms);
+	}
+	if (fast_ok && bee_time(&bee, 0, 1, &one, why, sizeof(why)) == 0)
+		reps[COL_FAST] = reps_for(one, opt->target_ms);
+	if (checked_ok && bee_time(&bee, BEE_RUN_CHECKED, 1, &one, why, sizeof(why)) == 0)
+		reps[COL_CHECKED] = reps_for(one, opt->target_ms);
+	if (reps[COL_KERNEL] > UINT32_MAX)
+		reps[COL_KERNEL] = UINT32_MAX;
+
+	double samples[N_COLUMNS][1000];
+	unsigned nsamples[N_COLUMNS] = {0};
+	for (unsigned r = 0; r < opt->runs; r++) {
+		if (reps[COL_KERNEL]) {
+			uint32_t retval = 0, dur = 0;
+			int ret = kb_kernel_test_run(kfd, buf, buf_len, (uint32_t)reps[COL_KERNEL],
+						     &retval, &dur);
+			if (ret == 0)
+				samples[COL_KERNEL][nsamples[COL_KERNEL]++] = (double)dur / (double)bp->iters;
+		}
+		if (reps[COL_FAST] &&
+		    bee_time(&bee, 0, reps[COL_FAST], &one, why, sizeof(why)) == 0)
+			samples[COL_FAST][nsamples[COL_FAST]++] = one / (double)bp->iters;
+		if (reps[COL_CHECKED] &&
+		    bee_time(&bee, BEE_RUN_CHECKED, reps[COL_CHECKED], &one, why, sizeof(why)) == 0)
+			samples[COL_CHECKED][nsamples[COL_CHECKED]++] = one / (double)bp->iters;
+	}
+	for (int c = 0; c < N_COLUMNS; c++)
+		if (nsamples[c])
+			row->ns[c] = kb_median(samples[c], nsamples[c]);
+
+	if (kfd >= 0)
+		close(kfd);
+	bee_code_free(bee.code);
+}
+
+static void print_ns(double v)
+{
+	if (v < 0)
+		printf(" %11s", "-");
+	else
+		printf(" %11.3f", v);
+}
+
+static void print_ratio(double a, double b)
+{
+	if (a < 0 || b <= 0)
+		printf(" %12s", "-");
+	else
+		printf(" %11.1fx", a / b);
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	if (parse_args(argc, argv, &opt) < 0) {
+		usage(stderr);
+		return 2;
+	}
+
+	/* The input memory (and XDP packet): fixed pseudo-random bytes. */
+	static uint8_t buf[CSUM_LEN];
+	uint32_t x = 0x12345678;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		buf[i] = (uint8_t)x;
+	}
+
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+	bool pinned = sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) == 1;
+
+	char kwhy[320];
+	const char *kernel_down = kernel_probe(kwhy, sizeof(kwhy), buf, sizeof(buf));
+
+	printf("bench_interp: ns per loop iteration, median of %u alternating runs, cpu %d%s\n",
+	       opt.runs, cpu, pinned ? " (pinned)" : " (NOT pinned: use taskset -c 1)");
+	printf("kernel: %s%s%s\n", kernel_down ? "unavailable (" : "JIT via BPF_PROG_TEST_RUN (XDP), its own duration",
+	       kernel_down ? kernel_down : "", kernel_down ? ")" : "");
+	fflush(stdout);
+
+	struct row rows[N_PROGRAMS];
+	size_t nrows = 0;
+	for (size_t i = 0; i < N_PROGRAMS; i++) {
+		if (opt.only && strcmp(opt.only, programs[i].name))
+			continue;
+		run_program(&programs[i], &opt, !kernel_down, buf, sizeof(buf), &rows[nrows++]);
+	}
+
+	printf("\n%-7s %10s %11s %11s %11s %12s %12s  %s\n", "program", "iters/call", "kernel JIT",
+	       "bee fast", "bee checked", "fast/kernel", "checked/fast", "fast within 10x");
+	bool all_within = true, any_kernel = false;
+	for (size_t i = 0; i < nrows; i++) {
+		const struct row *r = &rows[i];
+		printf("%-7s %10" PRIu64, r->prog->name, r->prog->iters);
+		print_ns(r->ns[COL_KERNEL]);
+		print_ns(r->ns[COL_FAST]);
+		print_ns(r->ns[COL_CHECKED]);
+		print_ratio(r->ns[COL_FAST], r->ns[COL_KERNEL]);
+		print_ratio(r->ns[COL_CHECKED], r->ns[COL_FAST]);
+		if (r->ns[COL_KERNEL] > 0 && r->ns[COL_FAST] >= 0) {
+			bool ok = r->ns[COL_FAST] <= 10 * r->ns[COL_KERNEL];
+			all_within &= ok;
+			any_kernel = true;
+			printf("  %s", ok ? "yes" : "NO");
+		} else {
+			printf("  -");
+		}
+		printf("\n");
+		if (r->note[0])
+			printf("        note: %s\n", r->note);
+	}
+	if (any_kernel)
+		printf("\ngoal (bee fast within 10x of the kernel JIT on every loop): %s\n",
+		       all_within ? "met" : "NOT met");
+	for (size_t i = 0; i < nrows; i++)
+		if (strstr(rows[i].note, "WRONG") || strstr(rows[i].note, "failed"))
+			return 1;
+	return 0;
+}

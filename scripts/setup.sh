@@ -1,0 +1,28 @@
+#!/bin/sh
+# setup.sh - install what bee needs to build (on Debian) and build it.
+#
+#   scripts/setup.sh [BUILD_DIR] [extra cmake arguments...]
+#
+# Installs only what is missing: a C compiler, CMake, make and the kernel's
+# UAPI headers (<linux/bpf.h>).  Runs apt-get as root, or through sudo.
+set -eu
+cd "$(dirname "$0")/.."
+build=${1:-build}
+[ $# -gt 0 ] && shift
+
+need=""
+command -v cc >/dev/null 2>&1 || need="$need gcc"
+command -v cmake >/dev/null 2>&1 || need="$need cmake"
+command -v make >/dev/null 2>&1 || need="$need make"
+[ -f /usr/include/linux/bpf.h ] || need="$need linux-libc-dev"
+if [ -n "$need" ]; then
+	echo "setup: installing$need"
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $need
+fi
+
+cmake -S . -B "$build" "$@" >/dev/null
+cmake --build "$build" -j "$(nproc)"

@@ -1,0 +1,15 @@
+#!/bin/sh
+# test.sh - build bee and run the whole test suite twice: a normal build
+# and an AddressSanitizer + UndefinedBehaviorSanitizer build.
+#
+# Tests that need the real kernel's bpf() (root, a BPF kernel) print SKIP
+# with the reason where it is missing.
+set -eu
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh build -DBEE_WERROR=ON
+ctest --test-dir build --output-on-failure -j 2
+
+scripts/setup.sh build-asan -DBEE_SANITIZE=ON -DBEE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --test-dir build-asan --output-on-failure -j 2

@@ -1,0 +1,103 @@
+/*
+ * gen.h - a random generator of small eBPF programs that the kernel's
+ * verifier accepts, for differential testing (bee's interpreter against
+ * the kernel today; interpreter, JIT and kernel three ways later).
+ *
+ * Every program has the same three parts:
+ *
+ *   prologue  r0..r9 get random 64-bit constants (lddw, mov, mov32; r1 is
+ *             overwritten, so the context pointer never escapes), then
+ *             2..8 eight-byte stack slots r10-8, r10-16, ... are written
+ *             with stxdw from those registers
+ *   body      min_body..max_body random instructions: ALU and ALU64 with
+ *             immediate and register sources, neg, movsx, byte swaps,
+ *             lddw, stack loads (also sign-extending), stores (register
+ *             and immediate), atomics, load-acquire and store-release on
+ *             the stack, JMP and JMP32
+ *             conditional forward branches, and if/else diamonds whose
+ *             "else" jump is a ja or a gotol (ja32)
+ *   epilogue  every register r0..r9 and every initialised stack slot is
+ *             folded into r0 with an invertible mix, then exit
+ *
+ * The body only touches initialised stack bytes with naturally aligned
+ * accesses, shifts immediates stay in range, divisors given as immediates
+ * are never zero, and every jump goes forward to an instruction of the
+ * body or to the epilogue.  No jump targets the final exit, so
+ * gen_high_half() can insert "r0 >>= 32" in front of it: a socket filter
+ * returns only 32 bits, and the two runs together give all 64.
+ *
+ * Programs are a pure function of their seed (xoshiro256** seeded by
+ * splitmix64), so a failure is reproduced from the seed alone.
+ */
+#ifndef BEE_TESTS_GEN_H
+#define BEE_TESTS_GEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/bpf.h>
+
+/* A xoshiro256** generator. */
+struct gen_rng {
+	uint64_t s[4];
+};
+
+void gen_rng_seed(struct gen_rng *rng, uint64_t seed);
+uint64_t gen_rng_next(struct gen_rng *rng);
+/* Uniform in [0, n); n must not be 0. */
+uint64_t gen_rng_below(struct gen_rng *rng, uint64_t n);
+
+/*
+ * The seed of program number index of a run seeded run_seed: programs of
+ * one run are independent, and any one can be regenerated on its own.
+ */
+uint64_t gen_program_seed(uint64_t run_seed, uint64_t index);
+
+/* Instruction families the generator may use (gen_opts.features). */
+enum {
+	GEN_F_ATOMICS = 1 << 0, /* atomic add/or/and/xor (fetch), xchg, cmpxchg on the stack */
+	GEN_F_CPUV4 = 1 << 1,   /* sdiv, smod, movsx, bswap, ldxs*, gotol (Linux 6.6) */
+	GEN_F_JMP32 = 1 << 2,   /* JMP32 conditional branches (Linux 5.1) */
+	GEN_F_ACQ_REL = 1 << 3, /* load-acquire and store-release on the stack (Linux 6.15) */
+	GEN_F_ALL = GEN_F_ATOMICS | GEN_F_CPUV4 | GEN_F_JMP32 | GEN_F_ACQ_REL,
+};
+
+struct gen_opts {
+	size_t sz;          /* sizeof(struct gen_opts) */
+	unsigned min_body;  /* body length in instructions (lddw counts once); */
+	unsigned max_body;  /*   0 and 0 mean 10..60; max_body is capped at GEN_MAX_BODY */
+	unsigned features;  /* GEN_F_*; 0 means GEN_F_ALL */
+};
+
+#define GEN_MAX_BODY 256
+/* prologue (<= 28) + body (<= 2 slots each) + epilogue (<= 96) */
+#define GEN_MAX_INSNS (32 + 2 * GEN_MAX_BODY + 128)
+
+/* What a generated program contains (gen_prog.has). */
+enum {
+	GEN_HAS_ATOMIC = 1 << 0,       /* any atomic on the stack */
+	GEN_HAS_ATOMIC_FETCH = 1 << 1, /* an atomic fetch-op, xchg or cmpxchg on the stack */
+	GEN_HAS_BRANCH = 1 << 2,       /* a conditional branch */
+};
+
+struct gen_prog {
+	uint64_t seed;
+	size_t n;                /* instructions (slots) in insns */
+	size_t body_start;       /* first slot of the body */
+	size_t body_end;         /* first slot of the epilogue */
+	unsigned nslots;         /* initialised 8-byte stack slots: r10-8 .. r10-8*nslots */
+	unsigned has;            /* GEN_HAS_* */
+	struct bpf_insn insns[GEN_MAX_INSNS];
+};
+
+/* Generate the program of seed into *out (opts may be NULL). */
+void gen_program(uint64_t seed, const struct gen_opts *opts, struct gen_prog *out);
+
+/*
+ * Copy prog into out (room for prog->n + 1 instructions) with "r0 >>= 32"
+ * inserted before the final exit.  Returns the new length.
+ */
+size_t gen_high_half(const struct gen_prog *prog, struct bpf_insn *out);
+
+#endif

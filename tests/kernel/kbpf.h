@@ -1,0 +1,46 @@
+/*
+ * kbpf.h - the few raw bpf(2) calls the kernel oracle tests need.
+ *
+ * Deliberately independent of bee: these wrappers talk to the real kernel
+ * through syscall(__NR_bpf, ...) with union bpf_attr from <linux/bpf.h>,
+ * so a test can compare bee against the kernel without sharing any code
+ * path with the thing under test.  Every function returns a negative errno
+ * on failure, as the kernel does.
+ */
+#ifndef BEE_TESTS_KBPF_H
+#define BEE_TESTS_KBPF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/bpf.h>
+
+/*
+ * Check that this process may load and test-run a socket filter: load
+ * "r0 = 0; exit", run it once, close it.  Returns 0 when it works, else a
+ * negative errno with a one-line reason in why ("bpf() not permitted:
+ * Operation not permitted").
+ */
+int kbpf_probe(char *why, size_t why_len);
+
+/*
+ * Load a program of type prog_type, license "GPL".  Returns the program's
+ * file descriptor, or a negative errno.  When log is not NULL the verifier
+ * log (level 1) is written into it; loading with a log is slower, so pass
+ * NULL first and ask for the log only to explain a refusal.
+ */
+int kbpf_prog_load(enum bpf_prog_type prog_type, const struct bpf_insn *insns, size_t n,
+		   char *log, size_t log_len);
+
+/*
+ * BPF_PROG_TEST_RUN: run prog_fd on a copy of data, repeat times (0 is
+ * taken as 1 by the kernel).  On success *retval holds the program's
+ * 32-bit return value and 0 is returned.
+ */
+int kbpf_test_run(int prog_fd, const void *data, uint32_t data_len, uint32_t repeat,
+		  uint32_t *retval);
+
+/* Close a file descriptor from kbpf_prog_load (ignores fd < 0). */
+void kbpf_close(int fd);
+
+#endif
