@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh build -DBEE_WERROR=ON
 ctest --test-dir build --output-on-failure -j 2
 
-scripts/setup.sh build-asan -DBEE_SANITIZE=ON -DBEE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
+# The sanitizer build uses clang where it is installed, so that both
+# compilers build bee warning-free with -Werror.
+cc=gcc
+command -v clang >/dev/null 2>&1 && cc=clang
+scripts/setup.sh build-asan -DCMAKE_C_COMPILER=$cc -DBEE_SANITIZE=ON -DBEE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ctest --test-dir build-asan --output-on-failure -j 2

@@ -1,12 +1,13 @@
 /*
- * asm.c - text to instructions, in the C-like syntax and the mnemonic one.
+ * asm.c - text to instructions: lines, tokens, operands, labels and the
+ * mnemonic syntax.  The C-like syntax's statements are in asm_c.c.
  *
  * Theory: the text is read a line at a time; a line is at most one
  * instruction, so both syntaxes may be mixed freely.  A small lexer works
  * on demand over the current line (the parser sometimes looks at the raw
  * text, for prefixes that dumps put before an instruction), and a
- * recursive-descent parser without recursion turns the tokens into one
- * row of BEE_INSN_TABLE plus its operands.  The row supplies the opcode
+ * hand-written parser (without recursion: a line is flat) turns the
+ * tokens into one row of BEE_INSN_TABLE plus its operands.  The row supplies the opcode
  * and the field that tells instructions sharing an opcode apart, so the
  * encoding lives in the table alone.
  *
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asm.h"
 #include "disasm.h"
 #include "isa.h"
 
@@ -78,65 +80,10 @@ static unsigned hex_digit(char c)
 	return (unsigned)(c - 'A' + 10);
 }
 
-enum tok_kind { TK_END, TK_IDENT, TK_NUM, TK_PUNCT };
-enum num_status { NUM_OK, NUM_INVALID, NUM_TOO_LARGE };
-
-struct token {
-	enum tok_kind kind;
-	const char *s;
-	size_t len;
-	uint64_t num;           /* TK_NUM */
-	enum num_status status; /* TK_NUM */
-};
-
 /* Operators, longest first so that "s>>=" wins over "s>" and ">>=". */
 static const char *const puncts[] = {
 	"s>>=", "<<=", ">>=", "s>=", "s<=", "s/=", "s%=", "s>", "s<", "+=", "-=", "*=",
 	"/=",   "%=",  "|=",  "&=",  "^=",  "==",  "!=",  ">=", "<=",
-};
-
-/* ---- the assembler's state ----------------------------------------- */
-
-struct asm_label {
-	const char *name;
-	size_t len;
-	size_t index; /* instruction the label stands for */
-	int line;
-};
-
-enum fixup_kind {
-	FIX_OFF16,     /* jump: off = target - pc - 1 */
-	FIX_IMM32,     /* gotol, call local: imm = target - pc - 1 */
-	FIX_CALL_NAME, /* "call NAME": a label (local call) or else a helper name */
-};
-
-struct asm_fixup {
-	size_t pc;
-	enum fixup_kind kind;
-	const char *name;
-	size_t len;
-	int line;
-	int col;
-};
-
-struct assembler {
-	struct bee_error *err;
-	/* the current line: [ls, le) with comments cut off; p is the cursor */
-	int line;
-	const char *ls;
-	const char *le;
-	const char *p;
-	bool force_lddw; /* the line had bpftool's "(18)" opcode prefix */
-
-	struct bpf_insn *insns;
-	size_t n, cap;
-	struct asm_fixup *fix;
-	size_t nfix, capfix;
-	struct asm_label *labels;
-	size_t nlabels, caplabels;
-	size_t *slots; /* hash of labels: index + 1, 0 = empty */
-	size_t nslots;
-	long first_exit;
 };
 
 static int col_of(const struct assembler *a, const char *at)
@@ -145,7 +92,7 @@ static int col_of(const struct assembler *a, const char *at)
 	return c > INT_MAX ? INT_MAX : (int)c;
 }
 
-static const char *skip_blanks(const struct assembler *a, const char *p)
+const char *asm_skip_blanks(const struct assembler *a, const char *p)
 {
 	while (p < a->le && is_blank(*p))
 		p++;
@@ -184,9 +131,9 @@ static void lex_number(const struct assembler *a, const char *p, struct token *t
 }
 
 /* The token at p (which must lie in the line), without consuming it. */
-static void lex_at(const struct assembler *a, const char *p, struct token *t)
+void asm_lex_at(const struct assembler *a, const char *p, struct token *t)
 {
-	p = skip_blanks(a, p);
+	p = asm_skip_blanks(a, p);
 	t->s = p;
 	t->len = 0;
 	t->num = 0;
@@ -220,25 +167,25 @@ static void lex_at(const struct assembler *a, const char *p, struct token *t)
 	t->len = 1;
 }
 
-static void peek(const struct assembler *a, struct token *t)
+void asm_peek(const struct assembler *a, struct token *t)
 {
-	lex_at(a, a->p, t);
+	asm_lex_at(a, a->p, t);
 }
 
-static void next(struct assembler *a, struct token *t)
+void asm_next(struct assembler *a, struct token *t)
 {
-	lex_at(a, a->p, t);
+	asm_lex_at(a, a->p, t);
 	a->p = t->s + t->len;
 }
 
-static bool tok_is(const struct token *t, const char *s)
+bool asm_tok_is(const struct token *t, const char *s)
 {
 	size_t l = strlen(s);
 	return t->kind != TK_END && t->len == l && memcmp(t->s, s, l) == 0;
 }
 
 /* The token as a message shows it: quoted, bounded, non-printables escaped. */
-static const char *describe(const struct token *t, char *buf, size_t len)
+const char *asm_describe(const struct token *t, char *buf, size_t len)
 {
 	if (t->kind == TK_END) {
 		snprintf(buf, len, "end of line");
@@ -264,10 +211,7 @@ static const char *describe(const struct token *t, char *buf, size_t len)
 	return buf;
 }
 
-static int fail_at(struct assembler *a, const char *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail_at(struct assembler *a, const char *at, const char *fmt, ...)
+int asm_fail_at(struct assembler *a, const char *at, const char *fmt, ...)
 {
 	char msg[200];
 	va_list ap;
@@ -277,10 +221,10 @@ static int fail_at(struct assembler *a, const char *at, const char *fmt, ...)
 	return bee_error_set(a->err, -EINVAL, -1, a->line, col_of(a, at), "%s", msg);
 }
 
-static int fail_expected(struct assembler *a, const struct token *t, const char *what)
+int asm_fail_expected(struct assembler *a, const struct token *t, const char *what)
 {
 	char d[160];
-	return fail_at(a, t->s, "expected %s, got %s", what, describe(t, d, sizeof(d)));
+	return asm_fail_at(a, t->s, "expected %s, got %s", what, asm_describe(t, d, sizeof(d)));
 }
 
 static int fail_nomem(struct assembler *a)
@@ -288,41 +232,35 @@ static int fail_nomem(struct assembler *a)
 	return bee_error_set(a->err, -ENOMEM, -1, a->line, 0, "out of memory");
 }
 
-static int expect_punct(struct assembler *a, const char *s)
+int asm_expect_punct(struct assembler *a, const char *s)
 {
 	struct token t;
-	next(a, &t);
-	if (t.kind == TK_PUNCT && tok_is(&t, s))
+	asm_next(a, &t);
+	if (t.kind == TK_PUNCT && asm_tok_is(&t, s))
 		return 0;
 	char what[16];
 	snprintf(what, sizeof(what), "'%s'", s);
-	return fail_expected(a, &t, what);
+	return asm_fail_expected(a, &t, what);
 }
 
-static bool peek_punct(struct assembler *a, const char *s)
+bool asm_peek_punct(struct assembler *a, const char *s)
 {
 	struct token t;
-	peek(a, &t);
-	return t.kind == TK_PUNCT && tok_is(&t, s);
+	asm_peek(a, &t);
+	return t.kind == TK_PUNCT && asm_tok_is(&t, s);
 }
 
-static bool peek_ident(struct assembler *a, const char *s)
+bool asm_peek_ident(struct assembler *a, const char *s)
 {
 	struct token t;
-	peek(a, &t);
-	return t.kind == TK_IDENT && tok_is(&t, s);
+	asm_peek(a, &t);
+	return t.kind == TK_IDENT && asm_tok_is(&t, s);
 }
 
 /* ---- registers and numbers ------------------------------------------ */
 
-struct reg {
-	unsigned num;
-	bool w; /* "w3": the 32-bit view */
-	const char *at;
-};
-
 /* "r0".."r10", "w0".."w10", "%r0".."%r10". */
-static bool reg_from_token(const struct token *t, struct reg *r)
+bool asm_reg_from_token(const struct token *t, struct reg *r)
 {
 	if (t->kind != TK_IDENT)
 		return false;
@@ -349,50 +287,42 @@ static bool reg_from_token(const struct token *t, struct reg *r)
 	return true;
 }
 
-enum reg_width { ANY_WIDTH, WIDTH_64, WIDTH_32 };
-
-static int parse_reg(struct assembler *a, struct reg *r, enum reg_width want)
+int asm_parse_reg(struct assembler *a, struct reg *r, enum reg_width want)
 {
 	struct token t;
-	next(a, &t);
-	if (!reg_from_token(&t, r))
-		return fail_expected(a, &t, "register");
+	asm_next(a, &t);
+	if (!asm_reg_from_token(&t, r))
+		return asm_fail_expected(a, &t, "register");
 	if (want == WIDTH_64 && r->w)
-		return fail_expected(a, &t, "64-bit register rN");
+		return asm_fail_expected(a, &t, "64-bit register rN");
 	if (want == WIDTH_32 && !r->w)
-		return fail_expected(a, &t, "32-bit register wN (the operation is 32-bit)");
+		return asm_fail_expected(a, &t, "32-bit register wN (the operation is 32-bit)");
 	return 0;
 }
 
-struct num {
-	bool neg;
-	uint64_t mag;
-	const char *at;
-};
-
 /* An integer with an optional sign: "5", "-0x10", "+3". */
-static int parse_num(struct assembler *a, struct num *v, const char *what)
+int asm_parse_num(struct assembler *a, struct num *v, const char *what)
 {
 	struct token t;
-	next(a, &t);
+	asm_next(a, &t);
 	v->at = t.s;
 	v->neg = false;
-	if (t.kind == TK_PUNCT && (tok_is(&t, "-") || tok_is(&t, "+"))) {
+	if (t.kind == TK_PUNCT && (asm_tok_is(&t, "-") || asm_tok_is(&t, "+"))) {
 		v->neg = t.s[0] == '-';
-		next(a, &t);
+		asm_next(a, &t);
 	}
 	if (t.kind != TK_NUM)
-		return fail_expected(a, &t, what);
+		return asm_fail_expected(a, &t, what);
 	char d[160];
 	if (t.status == NUM_INVALID)
-		return fail_at(a, t.s, "invalid number %s", describe(&t, d, sizeof(d)));
+		return asm_fail_at(a, t.s, "invalid number %s", asm_describe(&t, d, sizeof(d)));
 	if (t.status == NUM_TOO_LARGE)
-		return fail_at(a, t.s, "number %s does not fit in 64 bits", describe(&t, d, sizeof(d)));
+		return asm_fail_at(a, t.s, "number %s does not fit in 64 bits", asm_describe(&t, d, sizeof(d)));
 	v->mag = t.num;
 	return 0;
 }
 
-static bool num_fits(const struct num *v, int64_t lo, uint64_t hi)
+bool asm_num_fits(const struct num *v, int64_t lo, uint64_t hi)
 {
 	if (!v->neg || v->mag == 0)
 		return v->mag <= hi;
@@ -400,51 +330,54 @@ static bool num_fits(const struct num *v, int64_t lo, uint64_t hi)
 }
 
 /* Only for values num_fits said fit in int64_t. */
-static int64_t num_value(const struct num *v)
+int64_t asm_num_value(const struct num *v)
 {
 	if (!v->neg || v->mag == 0)
 		return (int64_t)v->mag;
 	return -(int64_t)(v->mag - 1) - 1;
 }
 
-static const char *num_text(const struct num *v, char *buf, size_t len)
+const char *asm_num_text(const struct num *v, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%" PRIu64, v->neg && v->mag ? "-" : "", v->mag);
 	return buf;
 }
 
 /* A 32-bit immediate: s32, or u32 taken modulo 2^32 (0xffffffff is -1). */
-static int num_imm32(struct assembler *a, const struct num *v, const char *what, int32_t *out)
+int asm_num_imm32(struct assembler *a, const struct num *v, const char *what, int32_t *out)
 {
 	char b[32];
-	if (!num_fits(v, INT32_MIN, UINT32_MAX))
-		return fail_at(a, v->at, "%s %s does not fit in 32 bits", what, num_text(v, b, sizeof(b)));
-	*out = (int32_t)(uint32_t)num_value(v);
+	if (!asm_num_fits(v, INT32_MIN, UINT32_MAX))
+		return asm_fail_at(a, v->at, "%s %s does not fit in 32 bits", what,
+				   asm_num_text(v, b, sizeof(b)));
+	*out = (int32_t)(uint32_t)asm_num_value(v);
 	return 0;
 }
 
-static int parse_imm32(struct assembler *a, const char *what, int32_t *out)
+int asm_parse_imm32(struct assembler *a, const char *what, int32_t *out)
 {
 	struct num v;
-	int ret = parse_num(a, &v, what);
-	return ret ? ret : num_imm32(a, &v, what, out);
+	int ret = asm_parse_num(a, &v, what);
+	return ret ? ret : asm_num_imm32(a, &v, what, out);
 }
 
-static int num_off16(struct assembler *a, const struct num *v, const char *what, int16_t *out)
+int asm_num_off16(struct assembler *a, const struct num *v, const char *what, int16_t *out)
 {
 	char b[32];
-	if (!num_fits(v, INT16_MIN, INT16_MAX))
-		return fail_at(a, v->at, "%s %s does not fit in 16 bits", what, num_text(v, b, sizeof(b)));
-	*out = (int16_t)num_value(v);
+	if (!asm_num_fits(v, INT16_MIN, INT16_MAX))
+		return asm_fail_at(a, v->at, "%s %s does not fit in 16 bits", what,
+				   asm_num_text(v, b, sizeof(b)));
+	*out = (int16_t)asm_num_value(v);
 	return 0;
 }
 
 /* Any 64-bit value, signed or not. */
-static int num_imm64(struct assembler *a, const struct num *v, uint64_t *out)
+int asm_num_imm64(struct assembler *a, const struct num *v, uint64_t *out)
 {
 	char b[32];
-	if (!num_fits(v, INT64_MIN, UINT64_MAX))
-		return fail_at(a, v->at, "immediate %s does not fit in 64 bits", num_text(v, b, sizeof(b)));
+	if (!asm_num_fits(v, INT64_MIN, UINT64_MAX))
+		return asm_fail_at(a, v->at, "immediate %s does not fit in 64 bits",
+				   asm_num_text(v, b, sizeof(b)));
 	*out = v->neg ? 0 - v->mag : v->mag;
 	return 0;
 }
@@ -452,7 +385,7 @@ static int num_imm64(struct assembler *a, const struct num *v, uint64_t *out)
 /* ---- output ---------------------------------------------------------- */
 
 /* The row for an opcode byte whose matched field holds match_value. */
-static int op_for(uint8_t code, int32_t match_value)
+int asm_op_for(uint8_t code, int32_t match_value)
 {
 	for (int op = 0; op < BEE_OP__COUNT; op++) {
 		const struct bee_op_info *row = &bee_op_info[op];
@@ -484,15 +417,15 @@ static int check_emitted(struct assembler *a, size_t pc)
 	struct bee_error e;
 	bee_error_clear(&e);
 	if (bee_decode(a->insns, a->n, pc, &d, &e) < 0)
-		return fail_at(a, a->ls, "cannot encode this instruction: %s", e.msg);
+		return asm_fail_at(a, a->ls, "cannot encode this instruction: %s", e.msg);
 	return 0;
 }
 
 /* Write one instruction of row op; the row fixes the opcode and its matched field. */
-static int emit(struct assembler *a, int op, unsigned dst, unsigned src, int16_t off, int32_t imm)
+int asm_emit(struct assembler *a, int op, unsigned dst, unsigned src, int16_t off, int32_t imm)
 {
 	if (op < 0)
-		return fail_at(a, a->ls, "no such instruction");
+		return asm_fail_at(a, a->ls, "no such instruction");
 	const struct bee_op_info *row = &bee_op_info[op];
 	struct bpf_insn insn;
 	memset(&insn, 0, sizeof(insn));
@@ -517,14 +450,14 @@ static int emit(struct assembler *a, int op, unsigned dst, unsigned src, int16_t
 }
 
 /* Write an lddw (two slots) with pseudo source src. */
-static int emit_lddw(struct assembler *a, unsigned dst, unsigned src, uint64_t imm64)
+int asm_emit_lddw(struct assembler *a, unsigned dst, unsigned src, uint64_t imm64)
 {
 	struct bpf_insn lo, hi;
 	memset(&lo, 0, sizeof(lo));
 	memset(&hi, 0, sizeof(hi));
-	int op = op_for(BPF_LD | BPF_IMM | BPF_DW, (int32_t)src);
+	int op = asm_op_for(BPF_LD | BPF_IMM | BPF_DW, (int32_t)src);
 	if (op < 0)
-		return fail_at(a, a->ls, "no such instruction");
+		return asm_fail_at(a, a->ls, "no such instruction");
 	lo.code = bee_op_info[op].code;
 	lo.dst_reg = (uint8_t)dst;
 	lo.src_reg = (uint8_t)src;
@@ -596,12 +529,12 @@ static int define_label(struct assembler *a, const struct token *t)
 {
 	struct reg r;
 	char d[160];
-	if (reg_from_token(t, &r))
-		return fail_at(a, t->s, "label name %s is a register", describe(t, d, sizeof(d)));
+	if (asm_reg_from_token(t, &r))
+		return asm_fail_at(a, t->s, "label name %s is a register", asm_describe(t, d, sizeof(d)));
 	const struct asm_label *old = find_label(a, t->s, t->len);
 	if (old)
-		return fail_at(a, t->s, "duplicate label %s (first defined on line %d)",
-			       describe(t, d, sizeof(d)), old->line);
+		return asm_fail_at(a, t->s, "duplicate label %s (first defined on line %d)",
+			       asm_describe(t, d, sizeof(d)), old->line);
 	if (a->nlabels == a->caplabels) {
 		size_t cap = a->caplabels ? a->caplabels * 2 : 16;
 		struct asm_label *grown = realloc(a->labels, cap * sizeof(*grown));
@@ -622,73 +555,67 @@ static int define_label(struct assembler *a, const struct token *t)
 
 /* ---- operands shared by both syntaxes --------------------------------- */
 
-struct target {
-	bool is_label;
-	struct num rel;
-	struct token label;
-};
-
 /* llvm-objdump prints "goto +3 <LBB0_3>": the part in angle brackets is a note. */
 static void skip_annotation(struct assembler *a)
 {
-	const char *p = skip_blanks(a, a->p);
+	const char *p = asm_skip_blanks(a, a->p);
 	if (p >= a->le || *p != '<')
 		return;
 	const char *q = p;
 	while (q < a->le && *q != '>')
 		q++;
-	if (q < a->le && skip_blanks(a, q + 1) == a->le)
+	if (q < a->le && asm_skip_blanks(a, q + 1) == a->le)
 		a->p = a->le;
 }
 
 /* "pc+N", "pc-N", "+N", "-N" or a label. */
-static int parse_target(struct assembler *a, struct target *tg)
+int asm_parse_target(struct assembler *a, struct target *tg)
 {
 	struct token t, t2;
-	peek(a, &t);
+	asm_peek(a, &t);
 	tg->is_label = false;
-	if (t.kind == TK_IDENT && tok_is(&t, "pc")) {
-		lex_at(a, t.s + t.len, &t2);
-		if (t2.kind == TK_PUNCT && (tok_is(&t2, "+") || tok_is(&t2, "-")))
+	if (t.kind == TK_IDENT && asm_tok_is(&t, "pc")) {
+		asm_lex_at(a, t.s + t.len, &t2);
+		if (t2.kind == TK_PUNCT && (asm_tok_is(&t2, "+") || asm_tok_is(&t2, "-")))
 			a->p = t.s + t.len;
 	}
-	peek(a, &t);
+	asm_peek(a, &t);
 	struct reg r;
-	if (t.kind == TK_PUNCT && (tok_is(&t, "+") || tok_is(&t, "-"))) {
-		int ret = parse_num(a, &tg->rel, "jump offset");
+	if (t.kind == TK_PUNCT && (asm_tok_is(&t, "+") || asm_tok_is(&t, "-"))) {
+		int ret = asm_parse_num(a, &tg->rel, "jump offset");
 		if (ret)
 			return ret;
-	} else if (t.kind == TK_IDENT && t.s[0] != '%' && !reg_from_token(&t, &r)) {
+	} else if (t.kind == TK_IDENT && t.s[0] != '%' && !asm_reg_from_token(&t, &r)) {
 		tg->is_label = true;
 		tg->label = t;
 		a->p = t.s + t.len;
 	} else {
-		return fail_expected(a, &t, "jump target (pc+N, +N, -N or a label)");
+		return asm_fail_expected(a, &t, "jump target (pc+N, +N, -N or a label)");
 	}
 	skip_annotation(a);
 	return 0;
 }
 
 /* Resolve a parsed target into a 16-bit offset now, or a fixup later. */
-static int target_off16(struct assembler *a, const struct target *tg, int16_t *off)
+int asm_target_off16(struct assembler *a, const struct target *tg, int16_t *off)
 {
 	*off = 0;
 	if (tg->is_label)
 		return add_fixup(a, FIX_OFF16, a->n, &tg->label);
-	return num_off16(a, &tg->rel, "jump offset", off);
+	return asm_num_off16(a, &tg->rel, "jump offset", off);
 }
 
-static int target_imm32(struct assembler *a, const struct target *tg, enum fixup_kind kind,
+int asm_target_imm32(struct assembler *a, const struct target *tg, enum fixup_kind kind,
 			int32_t *imm)
 {
 	char b[32];
 	*imm = 0;
 	if (tg->is_label)
 		return add_fixup(a, kind, a->n, &tg->label);
-	if (!num_fits(&tg->rel, INT32_MIN, INT32_MAX))
-		return fail_at(a, tg->rel.at, "jump offset %s does not fit in 32 bits",
-			       num_text(&tg->rel, b, sizeof(b)));
-	*imm = (int32_t)num_value(&tg->rel);
+	if (!asm_num_fits(&tg->rel, INT32_MIN, INT32_MAX))
+		return asm_fail_at(a, tg->rel.at, "jump offset %s does not fit in 32 bits",
+			       asm_num_text(&tg->rel, b, sizeof(b)));
+	*imm = (int32_t)asm_num_value(&tg->rel);
 	return 0;
 }
 
@@ -697,39 +624,39 @@ static int parse_offset_tail(struct assembler *a, int16_t *off, const char *clos
 {
 	struct token t;
 	*off = 0;
-	peek(a, &t);
-	if (t.kind == TK_PUNCT && (tok_is(&t, "+") || tok_is(&t, "-"))) {
+	asm_peek(a, &t);
+	if (t.kind == TK_PUNCT && (asm_tok_is(&t, "+") || asm_tok_is(&t, "-"))) {
 		bool minus = t.s[0] == '-';
 		a->p = t.s + t.len;
 		struct num v;
-		int ret = parse_num(a, &v, "offset");
+		int ret = asm_parse_num(a, &v, "offset");
 		if (ret)
 			return ret;
 		v.at = t.s;
 		if (minus)
 			v.neg = !v.neg;
-		ret = num_off16(a, &v, "offset", off);
+		ret = asm_num_off16(a, &v, "offset", off);
 		if (ret)
 			return ret;
 	}
-	return expect_punct(a, close);
+	return asm_expect_punct(a, close);
 }
 
 /* C syntax "(r1 +8)", "(r10 - 8)", "(r1)". */
-static int parse_c_addr(struct assembler *a, struct reg *base, int16_t *off)
+int asm_parse_c_addr(struct assembler *a, struct reg *base, int16_t *off)
 {
-	int ret = expect_punct(a, "(");
+	int ret = asm_expect_punct(a, "(");
 	if (!ret)
-		ret = parse_reg(a, base, WIDTH_64);
+		ret = asm_parse_reg(a, base, WIDTH_64);
 	return ret ? ret : parse_offset_tail(a, off, ")");
 }
 
 /* Mnemonic syntax "[%r1+8]", "[r10 - 8]", "[%r1]". */
 static int parse_mem(struct assembler *a, struct reg *base, int16_t *off)
 {
-	int ret = expect_punct(a, "[");
+	int ret = asm_expect_punct(a, "[");
 	if (!ret)
-		ret = parse_reg(a, base, WIDTH_64);
+		ret = asm_parse_reg(a, base, WIDTH_64);
 	return ret ? ret : parse_offset_tail(a, off, "]");
 }
 
@@ -742,25 +669,25 @@ static int parse_size_name(struct assembler *a, bool sign_ok, unsigned *size, bo
 		{"s32", BPF_W, true},
 	};
 	struct token t;
-	next(a, &t);
+	asm_next(a, &t);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		if (t.kind == TK_IDENT && tok_is(&t, sizes[i].name) && (sign_ok || !sizes[i].sx)) {
+		if (t.kind == TK_IDENT && asm_tok_is(&t, sizes[i].name) && (sign_ok || !sizes[i].sx)) {
 			*size = sizes[i].size;
 			*sx = sizes[i].sx;
 			return 0;
 		}
 	}
-	return fail_expected(a, &t, sign_ok ? "u8, u16, u32, u64, s8, s16 or s32"
+	return asm_fail_expected(a, &t, sign_ok ? "u8, u16, u32, u64, s8, s16 or s32"
 					    : "u8, u16, u32 or u64");
 }
 
 /* "(u32 *)" after the opening parenthesis was read. */
-static int parse_cast_rest(struct assembler *a, bool sign_ok, unsigned *size, bool *sx)
+int asm_parse_cast_rest(struct assembler *a, bool sign_ok, unsigned *size, bool *sx)
 {
 	int ret = parse_size_name(a, sign_ok, size, sx);
 	if (!ret)
-		ret = expect_punct(a, "*");
-	return ret ? ret : expect_punct(a, ")");
+		ret = asm_expect_punct(a, "*");
+	return ret ? ret : asm_expect_punct(a, ")");
 }
 
 /* lddw operands: map[fd:N], map[fd:N][0]+OFF, btf_id[N], subprog[TARGET],
@@ -771,35 +698,35 @@ static int parse_pseudo(struct assembler *a, const struct token *name, unsigned 
 	int32_t lo = 0, hi = 0;
 	int ret;
 	func->is_label = false;
-	if (tok_is(name, "map")) {
+	if (asm_tok_is(name, "map")) {
 		struct token kind;
-		if ((ret = expect_punct(a, "[")))
+		if ((ret = asm_expect_punct(a, "[")))
 			return ret;
-		next(a, &kind);
-		bool fd = tok_is(&kind, "fd");
-		if (kind.kind == TK_IDENT && tok_is(&kind, "id"))
-			return fail_at(a, kind.s, "map[id:N] names a loaded map and cannot be "
+		asm_next(a, &kind);
+		bool fd = asm_tok_is(&kind, "fd");
+		if (kind.kind == TK_IDENT && asm_tok_is(&kind, "id"))
+			return asm_fail_at(a, kind.s, "map[id:N] names a loaded map and cannot be "
 						  "assembled; use map[fd:N] or map[idx:N]");
-		if (kind.kind != TK_IDENT || (!fd && !tok_is(&kind, "idx")))
-			return fail_expected(a, &kind, "'fd' or 'idx'");
-		if ((ret = expect_punct(a, ":")) || (ret = parse_imm32(a, "map number", &lo)) ||
-		    (ret = expect_punct(a, "]")))
+		if (kind.kind != TK_IDENT || (!fd && !asm_tok_is(&kind, "idx")))
+			return asm_fail_expected(a, &kind, "'fd' or 'idx'");
+		if ((ret = asm_expect_punct(a, ":")) || (ret = asm_parse_imm32(a, "map number", &lo)) ||
+		    (ret = asm_expect_punct(a, "]")))
 			return ret;
 		bool value = false;
-		if (peek_punct(a, "[")) {
+		if (asm_peek_punct(a, "[")) {
 			struct num z;
-			a->p = skip_blanks(a, a->p) + 1;
-			if ((ret = parse_num(a, &z, "0")))
+			a->p = asm_skip_blanks(a, a->p) + 1;
+			if ((ret = asm_parse_num(a, &z, "0")))
 				return ret;
 			if (z.mag != 0)
-				return fail_at(a, z.at, "only element [0] of a map value can be addressed");
-			if ((ret = expect_punct(a, "]")))
+				return asm_fail_at(a, z.at, "only element [0] of a map value can be addressed");
+			if ((ret = asm_expect_punct(a, "]")))
 				return ret;
 			value = true;
 		}
-		if (peek_punct(a, "+")) {
-			a->p = skip_blanks(a, a->p) + 1;
-			if ((ret = parse_imm32(a, "map value offset", &hi)))
+		if (asm_peek_punct(a, "+")) {
+			a->p = asm_skip_blanks(a, a->p) + 1;
+			if ((ret = asm_parse_imm32(a, "map value offset", &hi)))
 				return ret;
 			value = true;
 		}
@@ -807,17 +734,17 @@ static int parse_pseudo(struct assembler *a, const struct token *name, unsigned 
 			*src = value ? BPF_PSEUDO_MAP_VALUE : BPF_PSEUDO_MAP_FD;
 		else
 			*src = value ? BPF_PSEUDO_MAP_IDX_VALUE : BPF_PSEUDO_MAP_IDX;
-	} else if (tok_is(name, "btf_id")) {
-		if ((ret = expect_punct(a, "[")) || (ret = parse_imm32(a, "BTF id", &lo)) ||
-		    (ret = expect_punct(a, "]")))
+	} else if (asm_tok_is(name, "btf_id")) {
+		if ((ret = asm_expect_punct(a, "[")) || (ret = asm_parse_imm32(a, "BTF id", &lo)) ||
+		    (ret = asm_expect_punct(a, "]")))
 			return ret;
 		*src = BPF_PSEUDO_BTF_ID;
 	} else {
-		if ((ret = expect_punct(a, "[")) || (ret = parse_target(a, func)))
+		if ((ret = asm_expect_punct(a, "[")) || (ret = asm_parse_target(a, func)))
 			return ret;
-		if (!func->is_label && (ret = target_imm32(a, func, FIX_IMM32, &lo)))
+		if (!func->is_label && (ret = asm_target_imm32(a, func, FIX_IMM32, &lo)))
 			return ret;
-		if ((ret = expect_punct(a, "]")))
+		if ((ret = asm_expect_punct(a, "]")))
 			return ret;
 		*src = BPF_PSEUDO_FUNC;
 	}
@@ -825,14 +752,14 @@ static int parse_pseudo(struct assembler *a, const struct token *name, unsigned 
 	return 0;
 }
 
-static bool is_pseudo_name(const struct token *t)
+bool asm_is_pseudo_name(const struct token *t)
 {
 	return t->kind == TK_IDENT &&
-	       (tok_is(t, "map") || tok_is(t, "btf_id") || tok_is(t, "subprog"));
+	       (asm_tok_is(t, "map") || asm_tok_is(t, "btf_id") || asm_tok_is(t, "subprog"));
 }
 
 /* Emit an lddw whose operand is a pseudo form (its name already read). */
-static int finish_pseudo_lddw(struct assembler *a, unsigned dst, const struct token *name)
+int asm_finish_pseudo_lddw(struct assembler *a, unsigned dst, const struct token *name)
 {
 	unsigned src = 0;
 	uint64_t imm64 = 0;
@@ -843,7 +770,7 @@ static int finish_pseudo_lddw(struct assembler *a, unsigned dst, const struct to
 	/* The fixup must name the lddw's slot, which is the next one written. */
 	if (func.is_label && (ret = add_fixup(a, FIX_IMM32, a->n, &func.label)))
 		return ret;
-	return emit_lddw(a, dst, src, imm64);
+	return asm_emit_lddw(a, dst, src, imm64);
 }
 
 /* "call ...": helper, local or kfunc, in either syntax. */
@@ -854,481 +781,73 @@ static int parse_call(struct assembler *a)
 	int32_t imm = 0;
 	int16_t off = 0;
 	int ret;
-	peek(a, &t);
+	asm_peek(a, &t);
 	struct reg r;
 
-	if (t.kind == TK_IDENT && tok_is(&t, "local")) {
+	if (t.kind == TK_IDENT && asm_tok_is(&t, "local")) {
 		a->p = t.s + t.len;
-		if ((ret = parse_target(a, &tg)) || (ret = target_imm32(a, &tg, FIX_IMM32, &imm)))
+		if ((ret = asm_parse_target(a, &tg)) || (ret = asm_target_imm32(a, &tg, FIX_IMM32, &imm)))
 			return ret;
-		return emit(a, op_for(BPF_JMP | BPF_CALL, BPF_PSEUDO_CALL), 0, 0, 0, imm);
+		return asm_emit(a, asm_op_for(BPF_JMP | BPF_CALL, BPF_PSEUDO_CALL), 0, 0, 0, imm);
 	}
-	if (t.kind == TK_IDENT && tok_is(&t, "helper")) {
+	if (t.kind == TK_IDENT && asm_tok_is(&t, "helper")) {
 		a->p = t.s + t.len;
-		if ((ret = parse_imm32(a, "helper number", &imm)))
+		if ((ret = asm_parse_imm32(a, "helper number", &imm)))
 			return ret;
-		return emit(a, op_for(BPF_JMP | BPF_CALL, 0), 0, 0, 0, imm);
+		return asm_emit(a, asm_op_for(BPF_JMP | BPF_CALL, 0), 0, 0, 0, imm);
 	}
-	if (t.kind == TK_IDENT && (tok_is(&t, "kfunc") || tok_is(&t, "runtime"))) {
+	if (t.kind == TK_IDENT && (asm_tok_is(&t, "kfunc") || asm_tok_is(&t, "runtime"))) {
 		a->p = t.s + t.len;
-		if (peek_punct(a, "#"))
-			a->p = skip_blanks(a, a->p) + 1;
-		if ((ret = parse_imm32(a, "kfunc BTF id", &imm)))
+		if (asm_peek_punct(a, "#"))
+			a->p = asm_skip_blanks(a, a->p) + 1;
+		if ((ret = asm_parse_imm32(a, "kfunc BTF id", &imm)))
 			return ret;
-		if (peek_punct(a, "@")) {
+		if (asm_peek_punct(a, "@")) {
 			struct num v;
-			a->p = skip_blanks(a, a->p) + 1;
-			if ((ret = parse_num(a, &v, "module BTF fd")) ||
-			    (ret = num_off16(a, &v, "module BTF fd", &off)))
+			a->p = asm_skip_blanks(a, a->p) + 1;
+			if ((ret = asm_parse_num(a, &v, "module BTF fd")) ||
+			    (ret = asm_num_off16(a, &v, "module BTF fd", &off)))
 				return ret;
 		}
-		return emit(a, op_for(BPF_JMP | BPF_CALL, BPF_PSEUDO_KFUNC_CALL), 0, 0, off, imm);
+		return asm_emit(a, asm_op_for(BPF_JMP | BPF_CALL, BPF_PSEUDO_KFUNC_CALL), 0, 0, off, imm);
 	}
 	bool pc_rel = false;
-	if (t.kind == TK_IDENT && tok_is(&t, "pc")) {
-		lex_at(a, t.s + t.len, &t2);
-		pc_rel = t2.kind == TK_PUNCT && (tok_is(&t2, "+") || tok_is(&t2, "-"));
+	if (t.kind == TK_IDENT && asm_tok_is(&t, "pc")) {
+		asm_lex_at(a, t.s + t.len, &t2);
+		pc_rel = t2.kind == TK_PUNCT && (asm_tok_is(&t2, "+") || asm_tok_is(&t2, "-"));
 	}
 	/* A signed number is relative: a local call ("call pc+5", "call -1"). */
-	if (pc_rel || (t.kind == TK_PUNCT && (tok_is(&t, "+") || tok_is(&t, "-")))) {
-		if ((ret = parse_target(a, &tg)) || (ret = target_imm32(a, &tg, FIX_IMM32, &imm)))
+	if (pc_rel || (t.kind == TK_PUNCT && (asm_tok_is(&t, "+") || asm_tok_is(&t, "-")))) {
+		if ((ret = asm_parse_target(a, &tg)) || (ret = asm_target_imm32(a, &tg, FIX_IMM32, &imm)))
 			return ret;
-		return emit(a, op_for(BPF_JMP | BPF_CALL, BPF_PSEUDO_CALL), 0, 0, 0, imm);
+		return asm_emit(a, asm_op_for(BPF_JMP | BPF_CALL, BPF_PSEUDO_CALL), 0, 0, 0, imm);
 	}
-	if (t.kind == TK_PUNCT && tok_is(&t, "#")) {
+	if (t.kind == TK_PUNCT && asm_tok_is(&t, "#")) {
 		a->p = t.s + t.len;
-		if ((ret = parse_imm32(a, "helper number", &imm)))
+		if ((ret = asm_parse_imm32(a, "helper number", &imm)))
 			return ret;
-		return emit(a, op_for(BPF_JMP | BPF_CALL, 0), 0, 0, 0, imm);
+		return asm_emit(a, asm_op_for(BPF_JMP | BPF_CALL, 0), 0, 0, 0, imm);
 	}
 	if (t.kind == TK_NUM) {
-		if ((ret = parse_imm32(a, "helper number", &imm)))
+		if ((ret = asm_parse_imm32(a, "helper number", &imm)))
 			return ret;
-		return emit(a, op_for(BPF_JMP | BPF_CALL, 0), 0, 0, 0, imm);
+		return asm_emit(a, asm_op_for(BPF_JMP | BPF_CALL, 0), 0, 0, 0, imm);
 	}
-	if (t.kind == TK_IDENT && t.s[0] != '%' && !reg_from_token(&t, &r)) {
+	if (t.kind == TK_IDENT && t.s[0] != '%' && !asm_reg_from_token(&t, &r)) {
 		a->p = t.s + t.len;
 		/* "name#id" as bpftool prints it: the number is what counts. */
-		if (peek_punct(a, "#")) {
-			a->p = skip_blanks(a, a->p) + 1;
-			if ((ret = parse_imm32(a, "helper number", &imm)))
+		if (asm_peek_punct(a, "#")) {
+			a->p = asm_skip_blanks(a, a->p) + 1;
+			if ((ret = asm_parse_imm32(a, "helper number", &imm)))
 				return ret;
-			return emit(a, op_for(BPF_JMP | BPF_CALL, 0), 0, 0, 0, imm);
+			return asm_emit(a, asm_op_for(BPF_JMP | BPF_CALL, 0), 0, 0, 0, imm);
 		}
 		skip_annotation(a);
 		if ((ret = add_fixup(a, FIX_CALL_NAME, a->n, &t)))
 			return ret;
-		return emit(a, op_for(BPF_JMP | BPF_CALL, 0), 0, 0, 0, 0);
+		return asm_emit(a, asm_op_for(BPF_JMP | BPF_CALL, 0), 0, 0, 0, 0);
 	}
-	return fail_expected(a, &t, "call target (helper name or number, pc+N, label or kfunc#N)");
-}
-
-/* ---- the C-like syntax --------------------------------------------------- */
-
-/* "rD = rS", "rD op= imm" after the destination and operator were read. */
-static int parse_c_alu_src(struct assembler *a, const struct reg *dst, unsigned alu_op,
-			   int32_t sign)
-{
-	struct token t;
-	struct reg src;
-	uint8_t cls = dst->w ? BPF_ALU : BPF_ALU64;
-	peek(a, &t);
-	if (reg_from_token(&t, &src)) {
-		int ret = parse_reg(a, &src, dst->w ? WIDTH_32 : WIDTH_64);
-		if (ret)
-			return ret;
-		return emit(a, op_for(cls | (alu_op << 4) | BPF_X, sign), dst->num, src.num, 0, 0);
-	}
-	int32_t imm;
-	int ret = parse_imm32(a, "register or immediate", &imm);
-	if (ret)
-		return ret;
-	return emit(a, op_for(cls | (alu_op << 4) | BPF_K, sign), dst->num, 0, 0, imm);
-}
-
-/* "rD = *(u32 *)(rS +off)", "r0 = *(u8 *)skb[12]", "r0 = *(u16 *)skb[r3 + 4]" after '='. */
-static int parse_c_load(struct assembler *a, const struct reg *dst)
-{
-	unsigned size;
-	bool sx;
-	int ret;
-	a->p = skip_blanks(a, a->p) + 1; /* '*' */
-	if ((ret = expect_punct(a, "(")) || (ret = parse_cast_rest(a, true, &size, &sx)))
-		return ret;
-	struct token t;
-	peek(a, &t);
-	if (t.kind == TK_IDENT && tok_is(&t, "skb")) {
-		a->p = t.s + t.len;
-		if (dst->num != 0 || dst->w)
-			return fail_at(a, dst->at, "packet loads (skb[...]) load into r0");
-		if (sx || size == BPF_DW)
-			return fail_at(a, t.s, "packet loads are u8, u16 or u32");
-		if ((ret = expect_punct(a, "[")))
-			return ret;
-		peek(a, &t);
-		struct reg src;
-		int32_t imm = 0;
-		if (reg_from_token(&t, &src)) {
-			if ((ret = parse_reg(a, &src, WIDTH_64)))
-				return ret;
-			peek(a, &t);
-			if (t.kind == TK_PUNCT && (tok_is(&t, "+") || tok_is(&t, "-"))) {
-				bool minus = t.s[0] == '-';
-				struct num v;
-				a->p = t.s + t.len;
-				if ((ret = parse_num(a, &v, "packet offset")))
-					return ret;
-				v.at = t.s;
-				if (minus)
-					v.neg = !v.neg;
-				if ((ret = num_imm32(a, &v, "packet offset", &imm)))
-					return ret;
-			}
-			if ((ret = expect_punct(a, "]")))
-				return ret;
-			return emit(a, op_for(BPF_LD | BPF_IND | size, 0), 0, src.num, 0, imm);
-		}
-		if ((ret = parse_imm32(a, "packet offset or register", &imm)) ||
-		    (ret = expect_punct(a, "]")))
-			return ret;
-		return emit(a, op_for(BPF_LD | BPF_ABS | size, 0), 0, 0, 0, imm);
-	}
-	struct reg base;
-	int16_t off;
-	if ((ret = parse_c_addr(a, &base, &off)))
-		return ret;
-	return emit(a, op_for(BPF_LDX | (sx ? BPF_MEMSX : BPF_MEM) | size, 0), dst->num, base.num,
-		    off, 0);
-}
-
-/* Byte swaps: "r1 = be16 r1", "r1 = le32 r1", "r1 = bswap64 r1". */
-static const struct {
-	const char *name;
-	uint8_t code;
-	int32_t width;
-} c_end_ops[] = {
-	{"le16", BPF_ALU | BPF_END | BPF_TO_LE, 16},      {"le32", BPF_ALU | BPF_END | BPF_TO_LE, 32},
-	{"le64", BPF_ALU | BPF_END | BPF_TO_LE, 64},      {"be16", BPF_ALU | BPF_END | BPF_TO_BE, 16},
-	{"be32", BPF_ALU | BPF_END | BPF_TO_BE, 32},      {"be64", BPF_ALU | BPF_END | BPF_TO_BE, 64},
-	{"bswap16", BPF_ALU64 | BPF_END | BPF_TO_LE, 16}, {"bswap32", BPF_ALU64 | BPF_END | BPF_TO_LE, 32},
-	{"bswap64", BPF_ALU64 | BPF_END | BPF_TO_LE, 64},
-};
-
-/* Atomic read-modify-write written as a function call, as the kernel and LLVM print them. */
-enum atomic_form { AF_CAST, AF_CAST_64, AF_BARE_W, AF_BARE_DW };
-static const struct {
-	const char *name;
-	int32_t imm;
-	enum atomic_form form;
-} c_atomic_ops[] = {
-	{"atomic_fetch_add", BPF_ADD | BPF_FETCH, AF_CAST},
-	{"atomic_fetch_and", BPF_AND | BPF_FETCH, AF_CAST},
-	{"atomic_fetch_or", BPF_OR | BPF_FETCH, AF_CAST},
-	{"atomic_fetch_xor", BPF_XOR | BPF_FETCH, AF_CAST},
-	{"atomic_xchg", BPF_XCHG, AF_CAST},
-	{"atomic_cmpxchg", BPF_CMPXCHG, AF_CAST},
-	{"atomic64_fetch_add", BPF_ADD | BPF_FETCH, AF_CAST_64},
-	{"atomic64_fetch_and", BPF_AND | BPF_FETCH, AF_CAST_64},
-	{"atomic64_fetch_or", BPF_OR | BPF_FETCH, AF_CAST_64},
-	{"atomic64_fetch_xor", BPF_XOR | BPF_FETCH, AF_CAST_64},
-	{"atomic64_xchg", BPF_XCHG, AF_CAST_64},
-	{"atomic64_cmpxchg", BPF_CMPXCHG, AF_CAST_64},
-	{"xchg_64", BPF_XCHG, AF_BARE_DW},
-	{"xchg32_32", BPF_XCHG, AF_BARE_W},
-	{"cmpxchg_64", BPF_CMPXCHG, AF_BARE_DW},
-	{"cmpxchg32_32", BPF_CMPXCHG, AF_BARE_W},
-};
-
-/* "r2 = atomic64_fetch_add((u64 *)(r1 +0), r2)", "r0 = cmpxchg_64(r1 + 0, r0, r2)"... */
-static int parse_c_atomic_call(struct assembler *a, const struct reg *dst, size_t which,
-			       const struct token *name)
-{
-	int32_t aop = c_atomic_ops[which].imm;
-	enum atomic_form form = c_atomic_ops[which].form;
-	unsigned size = form == AF_BARE_W ? BPF_W : BPF_DW;
-	bool sx;
-	struct reg base, src, old;
-	int16_t off;
-	int ret = expect_punct(a, "(");
-	if (ret)
-		return ret;
-	if (form == AF_CAST || form == AF_CAST_64) {
-		const char *cast_at = skip_blanks(a, a->p);
-		if ((ret = expect_punct(a, "(")) || (ret = parse_cast_rest(a, false, &size, &sx)))
-			return ret;
-		if (size != BPF_W && size != BPF_DW)
-			return fail_at(a, cast_at, "atomic operations are on u32 or u64");
-		if (form == AF_CAST_64 && size != BPF_DW)
-			return fail_at(a, cast_at, "atomic64_ operations are on u64");
-		if ((ret = parse_c_addr(a, &base, &off)))
-			return ret;
-	} else {
-		if ((ret = parse_reg(a, &base, WIDTH_64)))
-			return ret;
-		struct token t;
-		peek(a, &t);
-		off = 0;
-		if (t.kind == TK_PUNCT && (tok_is(&t, "+") || tok_is(&t, "-"))) {
-			bool minus = t.s[0] == '-';
-			struct num v;
-			a->p = t.s + t.len;
-			if ((ret = parse_num(a, &v, "offset")))
-				return ret;
-			v.at = t.s;
-			if (minus)
-				v.neg = !v.neg;
-			if ((ret = num_off16(a, &v, "offset", &off)))
-				return ret;
-		}
-	}
-	if ((ret = expect_punct(a, ",")))
-		return ret;
-	if (aop == BPF_CMPXCHG) {
-		if ((ret = parse_reg(a, &old, ANY_WIDTH)))
-			return ret;
-		if (old.num != 0)
-			return fail_at(a, old.at, "cmpxchg compares with r0");
-		if ((ret = expect_punct(a, ",")))
-			return ret;
-	}
-	if ((ret = parse_reg(a, &src, ANY_WIDTH)) || (ret = expect_punct(a, ")")))
-		return ret;
-	if (aop == BPF_CMPXCHG && dst->num != 0)
-		return fail_at(a, dst->at, "cmpxchg returns the old value in r0");
-	if (aop != BPF_CMPXCHG && dst->num != src.num)
-		return fail_at(a, dst->at, "%.*s returns the old value in its source register r%u",
-			       (int)name->len, name->s, src.num);
-	return emit(a, op_for(BPF_STX | BPF_ATOMIC | size, aop), base.num, src.num, off, 0);
-}
-
-/* Everything after "rD =". */
-static int parse_c_assign(struct assembler *a, struct reg *dst)
-{
-	struct token t, t2;
-	struct reg src;
-	int ret;
-	uint8_t cls = dst->w ? BPF_ALU : BPF_ALU64;
-	peek(a, &t);
-
-	if (t.kind == TK_PUNCT && tok_is(&t, "-")) {
-		lex_at(a, t.s + t.len, &t2);
-		if (reg_from_token(&t2, &src)) { /* neg */
-			a->p = t.s + t.len;
-			if ((ret = parse_reg(a, &src, dst->w ? WIDTH_32 : WIDTH_64)))
-				return ret;
-			if (src.num != dst->num)
-				return fail_at(a, src.at, "negation is in place: expected %c%u",
-					       dst->w ? 'w' : 'r', dst->num);
-			return emit(a, op_for(cls | BPF_NEG, 0), dst->num, 0, 0, 0);
-		}
-	}
-	if (t.kind == TK_PUNCT && tok_is(&t, "(")) { /* movsx */
-		a->p = t.s + t.len;
-		next(a, &t2);
-		int32_t bits = tok_is(&t2, "s8") ? 8 : tok_is(&t2, "s16") ? 16 : tok_is(&t2, "s32") ? 32 : 0;
-		if (t2.kind != TK_IDENT || !bits)
-			return fail_expected(a, &t2, "s8, s16 or s32");
-		if (dst->w && bits == 32)
-			return fail_at(a, t2.s, "a 32-bit move cannot sign-extend from s32");
-		if ((ret = expect_punct(a, ")")) ||
-		    (ret = parse_reg(a, &src, dst->w ? WIDTH_32 : WIDTH_64)))
-			return ret;
-		return emit(a, op_for(cls | BPF_MOV | BPF_X, bits), dst->num, src.num, 0, 0);
-	}
-	if (t.kind == TK_PUNCT && tok_is(&t, "*"))
-		return parse_c_load(a, dst);
-	if (t.kind == TK_IDENT && reg_from_token(&t, &src))
-		return parse_c_alu_src(a, dst, BPF_MOV >> 4, 0);
-	if (t.kind == TK_IDENT) {
-		for (size_t i = 0; i < sizeof(c_end_ops) / sizeof(c_end_ops[0]); i++) {
-			if (!tok_is(&t, c_end_ops[i].name))
-				continue;
-			a->p = t.s + t.len;
-			if ((ret = parse_reg(a, &src, ANY_WIDTH)))
-				return ret;
-			if (src.num != dst->num)
-				return fail_at(a, src.at, "byte swap is in place: expected r%u", dst->num);
-			return emit(a, op_for(c_end_ops[i].code, c_end_ops[i].width), dst->num, 0, 0, 0);
-		}
-		for (size_t i = 0; i < sizeof(c_atomic_ops) / sizeof(c_atomic_ops[0]); i++) {
-			if (tok_is(&t, c_atomic_ops[i].name)) {
-				a->p = t.s + t.len;
-				return parse_c_atomic_call(a, dst, i, &t);
-			}
-		}
-		if (tok_is(&t, "load_acquire")) {
-			unsigned size;
-			bool sx;
-			struct reg base;
-			int16_t off;
-			a->p = t.s + t.len;
-			if ((ret = expect_punct(a, "(")) || (ret = expect_punct(a, "(")) ||
-			    (ret = parse_cast_rest(a, false, &size, &sx)) ||
-			    (ret = parse_c_addr(a, &base, &off)) || (ret = expect_punct(a, ")")))
-				return ret;
-			return emit(a, op_for(BPF_STX | BPF_ATOMIC | size, BPF_LOAD_ACQ), dst->num,
-				    base.num, off, 0);
-		}
-		if (is_pseudo_name(&t)) {
-			if (dst->w)
-				return fail_at(a, dst->at, "a 64-bit load needs a 64-bit register r%u",
-					       dst->num);
-			a->p = t.s + t.len;
-			ret = finish_pseudo_lddw(a, dst->num, &t);
-			if (!ret && peek_ident(a, "ll"))
-				next(a, &t);
-			return ret;
-		}
-		return fail_expected(a, &t, "register, number or expression after '='");
-	}
-
-	struct num v;
-	if ((ret = parse_num(a, &v, "register, number or expression after '='")))
-		return ret;
-	bool ll = peek_ident(a, "ll");
-	if (ll)
-		next(a, &t);
-	if (ll || a->force_lddw) {
-		uint64_t imm64;
-		if (dst->w)
-			return fail_at(a, dst->at, "a 64-bit load needs a 64-bit register r%u", dst->num);
-		if ((ret = num_imm64(a, &v, &imm64)))
-			return ret;
-		return emit_lddw(a, dst->num, 0, imm64);
-	}
-	char b[32];
-	if (!num_fits(&v, INT32_MIN, UINT32_MAX))
-		return fail_at(a, v.at, "immediate %s does not fit in 32 bits (add 'll' to load a "
-					"64-bit value)", num_text(&v, b, sizeof(b)));
-	return emit(a, op_for(cls | BPF_MOV | BPF_K, 0), dst->num, 0, 0,
-		    (int32_t)(uint32_t)num_value(&v));
-}
-
-/* A line that starts with a register: assignment or compound ALU operation. */
-static int parse_c_reg_stmt(struct assembler *a, struct reg *dst)
-{
-	struct token op;
-	next(a, &op);
-	if (op.kind == TK_PUNCT && tok_is(&op, "="))
-		return parse_c_assign(a, dst);
-	for (unsigned i = 0; op.kind == TK_PUNCT && i < 16; i++) {
-		if (bee_c_alu_op[i] && i != (BPF_MOV >> 4) && tok_is(&op, bee_c_alu_op[i]))
-			return parse_c_alu_src(a, dst, i, 0);
-		if (bee_c_alu_sop[i] && tok_is(&op, bee_c_alu_sop[i]))
-			return parse_c_alu_src(a, dst, i, 1);
-	}
-	return fail_expected(a, &op, "'=' or an operator such as '+='");
-}
-
-/* "*(u64 *)(r10 -8) = r1" or "= 5". */
-static int parse_c_store(struct assembler *a)
-{
-	unsigned size;
-	bool sx;
-	struct reg base, src;
-	int16_t off;
-	struct token t;
-	int ret;
-	if ((ret = expect_punct(a, "(")) || (ret = parse_cast_rest(a, false, &size, &sx)) ||
-	    (ret = parse_c_addr(a, &base, &off)) || (ret = expect_punct(a, "=")))
-		return ret;
-	peek(a, &t);
-	if (reg_from_token(&t, &src)) {
-		a->p = t.s + t.len;
-		return emit(a, op_for(BPF_STX | BPF_MEM | size, 0), base.num, src.num, off, 0);
-	}
-	int32_t imm;
-	if ((ret = parse_imm32(a, "register or immediate", &imm)))
-		return ret;
-	return emit(a, op_for(BPF_ST | BPF_MEM | size, 0), base.num, 0, off, imm);
-}
-
-/* "lock *(u64 *)(r1 +0) += r2" after "lock". */
-static int parse_c_lock(struct assembler *a)
-{
-	unsigned size;
-	bool sx;
-	struct reg base, src;
-	int16_t off;
-	struct token t;
-	int ret;
-	a->p = skip_blanks(a, a->p) + 1; /* '*' */
-	const char *cast_at = skip_blanks(a, a->p);
-	if ((ret = expect_punct(a, "(")) || (ret = parse_cast_rest(a, false, &size, &sx)))
-		return ret;
-	if (size != BPF_W && size != BPF_DW)
-		return fail_at(a, cast_at, "atomic operations are on u32 or u64");
-	if ((ret = parse_c_addr(a, &base, &off)))
-		return ret;
-	next(a, &t);
-	int32_t aop;
-	if (tok_is(&t, "+="))
-		aop = BPF_ADD;
-	else if (tok_is(&t, "|="))
-		aop = BPF_OR;
-	else if (tok_is(&t, "&="))
-		aop = BPF_AND;
-	else if (tok_is(&t, "^="))
-		aop = BPF_XOR;
-	else
-		return fail_expected(a, &t, "'+=', '|=', '&=' or '^='");
-	if ((ret = parse_reg(a, &src, ANY_WIDTH)))
-		return ret;
-	return emit(a, op_for(BPF_STX | BPF_ATOMIC | size, aop), base.num, src.num, off, 0);
-}
-
-/* "store_release((u32 *)(r1 +0), r2)" after the name. */
-static int parse_c_store_release(struct assembler *a)
-{
-	unsigned size;
-	bool sx;
-	struct reg base, src;
-	int16_t off;
-	int ret;
-	if ((ret = expect_punct(a, "(")) || (ret = expect_punct(a, "(")) ||
-	    (ret = parse_cast_rest(a, false, &size, &sx)) || (ret = parse_c_addr(a, &base, &off)) ||
-	    (ret = expect_punct(a, ",")) || (ret = parse_reg(a, &src, ANY_WIDTH)) ||
-	    (ret = expect_punct(a, ")")))
-		return ret;
-	return emit(a, op_for(BPF_STX | BPF_ATOMIC | size, BPF_STORE_REL), base.num, src.num, off, 0);
-}
-
-/* "if r1 s> 0x5 goto pc+3", "if w1 == w2 goto out" after "if". */
-static int parse_c_if(struct assembler *a)
-{
-	struct reg dst, src;
-	struct token t;
-	int ret;
-	if ((ret = parse_reg(a, &dst, ANY_WIDTH)))
-		return ret;
-	next(a, &t);
-	unsigned cond = 16;
-	for (unsigned i = 0; t.kind == TK_PUNCT && i < 16; i++)
-		if (bee_c_jmp_op[i] && tok_is(&t, bee_c_jmp_op[i]))
-			cond = i;
-	if (cond == 16)
-		return fail_expected(a, &t, "comparison operator (==, !=, >, s>, &, ...)");
-	uint8_t cls = dst.w ? BPF_JMP32 : BPF_JMP;
-	uint8_t source = BPF_K;
-	int32_t imm = 0;
-	unsigned srcnum = 0;
-	peek(a, &t);
-	if (reg_from_token(&t, &src)) {
-		if ((ret = parse_reg(a, &src, dst.w ? WIDTH_32 : WIDTH_64)))
-			return ret;
-		source = BPF_X;
-		srcnum = src.num;
-	} else if ((ret = parse_imm32(a, "register or immediate", &imm))) {
-		return ret;
-	}
-	next(a, &t);
-	if (t.kind != TK_IDENT || !tok_is(&t, "goto"))
-		return fail_expected(a, &t, "'goto'");
-	struct target tg;
-	int16_t off;
-	if ((ret = parse_target(a, &tg)) || (ret = target_off16(a, &tg, &off)))
-		return ret;
-	return emit(a, op_for(cls | (cond << 4) | source, 0), dst.num, srcnum, off, imm);
+	return asm_fail_expected(a, &t, "call target (helper name or number, pc+N, label or kfunc#N)");
 }
 
 /* ---- the mnemonic syntax -------------------------------------------------- */
@@ -1351,14 +870,14 @@ static int parse_lock_mnemonic(struct assembler *a)
 {
 	struct token t, t2;
 	char name[40];
-	next(a, &t);
+	asm_next(a, &t);
 	if (t.kind != TK_IDENT)
-		return fail_expected(a, &t, "atomic operation (add, fetch add, xchg, cmpxchg...)");
+		return asm_fail_expected(a, &t, "atomic operation (add, fetch add, xchg, cmpxchg...)");
 	size_t len = 0;
-	if (tok_is(&t, "fetch")) {
-		next(a, &t2);
+	if (asm_tok_is(&t, "fetch")) {
+		asm_next(a, &t2);
 		if (t2.kind != TK_IDENT)
-			return fail_expected(a, &t2, "atomic operation after 'fetch'");
+			return asm_fail_expected(a, &t2, "atomic operation after 'fetch'");
 		if (t2.len < sizeof(name) - 7)
 			len = (size_t)snprintf(name, sizeof(name), "fetch %.*s", (int)t2.len, t2.s);
 	} else if (t.len < sizeof(name)) {
@@ -1368,15 +887,15 @@ static int parse_lock_mnemonic(struct assembler *a)
 	if (op < 0) {
 		char d[160];
 		t.len = (size_t)(a->p - t.s);
-		return fail_at(a, t.s, "unknown atomic operation %s", describe(&t, d, sizeof(d)));
+		return asm_fail_at(a, t.s, "unknown atomic operation %s", asm_describe(&t, d, sizeof(d)));
 	}
 	struct reg base, src;
 	int16_t off;
 	int ret;
-	if ((ret = parse_mem(a, &base, &off)) || (ret = expect_punct(a, ",")) ||
-	    (ret = parse_reg(a, &src, WIDTH_64)))
+	if ((ret = parse_mem(a, &base, &off)) || (ret = asm_expect_punct(a, ",")) ||
+	    (ret = asm_parse_reg(a, &src, WIDTH_64)))
 		return ret;
-	return emit(a, op, base.num, src.num, off, 0);
+	return asm_emit(a, op, base.num, src.num, off, 0);
 }
 
 static int parse_mnemonic(struct assembler *a, const struct token *m)
@@ -1392,7 +911,7 @@ static int parse_mnemonic(struct assembler *a, const struct token *m)
 	int op = find_mnemonic(name, len, -1);
 	if (op < 0) {
 		char d[160];
-		return fail_at(a, m->s, "unknown instruction %s", describe(m, d, sizeof(d)));
+		return asm_fail_at(a, m->s, "unknown instruction %s", asm_describe(m, d, sizeof(d)));
 	}
 	struct reg dst, src, base;
 	struct token t;
@@ -1404,97 +923,97 @@ static int parse_mnemonic(struct assembler *a, const struct token *m)
 	switch ((enum bee_shape)bee_op_info[op].shape) {
 	case BEE_SH_ALU_IMM:
 	case BEE_SH_ALU_REG:
-		if ((ret = parse_reg(a, &dst, WIDTH_64)) || (ret = expect_punct(a, ",")))
+		if ((ret = asm_parse_reg(a, &dst, WIDTH_64)) || (ret = asm_expect_punct(a, ",")))
 			return ret;
-		peek(a, &t);
-		if (reg_from_token(&t, &src)) {
-			if ((ret = parse_reg(a, &src, WIDTH_64)))
+		asm_peek(a, &t);
+		if (asm_reg_from_token(&t, &src)) {
+			if ((ret = asm_parse_reg(a, &src, WIDTH_64)))
 				return ret;
-			return emit(a, find_mnemonic(name, len, BEE_SH_ALU_REG), dst.num, src.num, 0, 0);
+			return asm_emit(a, find_mnemonic(name, len, BEE_SH_ALU_REG), dst.num, src.num, 0, 0);
 		}
-		if ((ret = parse_imm32(a, "register or immediate", &imm)))
+		if ((ret = asm_parse_imm32(a, "register or immediate", &imm)))
 			return ret;
-		return emit(a, find_mnemonic(name, len, BEE_SH_ALU_IMM), dst.num, 0, 0, imm);
+		return asm_emit(a, find_mnemonic(name, len, BEE_SH_ALU_IMM), dst.num, 0, 0, imm);
 	case BEE_SH_NEG:
 	case BEE_SH_END:
-		if ((ret = parse_reg(a, &dst, WIDTH_64)))
+		if ((ret = asm_parse_reg(a, &dst, WIDTH_64)))
 			return ret;
-		return emit(a, op, dst.num, 0, 0, 0);
+		return asm_emit(a, op, dst.num, 0, 0, 0);
 	case BEE_SH_MOVSX:
-		if ((ret = parse_reg(a, &dst, WIDTH_64)) || (ret = expect_punct(a, ",")) ||
-		    (ret = parse_reg(a, &src, WIDTH_64)))
+		if ((ret = asm_parse_reg(a, &dst, WIDTH_64)) || (ret = asm_expect_punct(a, ",")) ||
+		    (ret = asm_parse_reg(a, &src, WIDTH_64)))
 			return ret;
-		return emit(a, op, dst.num, src.num, 0, 0);
+		return asm_emit(a, op, dst.num, src.num, 0, 0);
 	case BEE_SH_LDX:
 	case BEE_SH_LOAD_ACQ:
-		if ((ret = parse_reg(a, &dst, WIDTH_64)) || (ret = expect_punct(a, ",")) ||
+		if ((ret = asm_parse_reg(a, &dst, WIDTH_64)) || (ret = asm_expect_punct(a, ",")) ||
 		    (ret = parse_mem(a, &base, &off)))
 			return ret;
-		return emit(a, op, dst.num, base.num, off, 0);
+		return asm_emit(a, op, dst.num, base.num, off, 0);
 	case BEE_SH_ST:
-		if ((ret = parse_mem(a, &base, &off)) || (ret = expect_punct(a, ",")) ||
-		    (ret = parse_imm32(a, "immediate", &imm)))
+		if ((ret = parse_mem(a, &base, &off)) || (ret = asm_expect_punct(a, ",")) ||
+		    (ret = asm_parse_imm32(a, "immediate", &imm)))
 			return ret;
-		return emit(a, op, base.num, 0, off, imm);
+		return asm_emit(a, op, base.num, 0, off, imm);
 	case BEE_SH_STX:
 	case BEE_SH_STORE_REL:
-		if ((ret = parse_mem(a, &base, &off)) || (ret = expect_punct(a, ",")) ||
-		    (ret = parse_reg(a, &src, WIDTH_64)))
+		if ((ret = parse_mem(a, &base, &off)) || (ret = asm_expect_punct(a, ",")) ||
+		    (ret = asm_parse_reg(a, &src, WIDTH_64)))
 			return ret;
-		return emit(a, op, base.num, src.num, off, 0);
+		return asm_emit(a, op, base.num, src.num, off, 0);
 	case BEE_SH_LDDW: {
-		if ((ret = parse_reg(a, &dst, WIDTH_64)) || (ret = expect_punct(a, ",")))
+		if ((ret = asm_parse_reg(a, &dst, WIDTH_64)) || (ret = asm_expect_punct(a, ",")))
 			return ret;
-		peek(a, &t);
-		if (is_pseudo_name(&t)) {
+		asm_peek(a, &t);
+		if (asm_is_pseudo_name(&t)) {
 			a->p = t.s + t.len;
-			return finish_pseudo_lddw(a, dst.num, &t);
+			return asm_finish_pseudo_lddw(a, dst.num, &t);
 		}
 		struct num v;
 		uint64_t imm64;
-		if ((ret = parse_num(a, &v, "immediate")) || (ret = num_imm64(a, &v, &imm64)))
+		if ((ret = asm_parse_num(a, &v, "immediate")) || (ret = asm_num_imm64(a, &v, &imm64)))
 			return ret;
-		return emit_lddw(a, dst.num, 0, imm64);
+		return asm_emit_lddw(a, dst.num, 0, imm64);
 	}
 	case BEE_SH_LD_ABS:
-		if ((ret = parse_imm32(a, "packet offset", &imm)))
+		if ((ret = asm_parse_imm32(a, "packet offset", &imm)))
 			return ret;
-		return emit(a, op, 0, 0, 0, imm);
+		return asm_emit(a, op, 0, 0, 0, imm);
 	case BEE_SH_LD_IND:
-		if ((ret = parse_reg(a, &src, WIDTH_64)) || (ret = expect_punct(a, ",")) ||
-		    (ret = parse_imm32(a, "packet offset", &imm)))
+		if ((ret = asm_parse_reg(a, &src, WIDTH_64)) || (ret = asm_expect_punct(a, ",")) ||
+		    (ret = asm_parse_imm32(a, "packet offset", &imm)))
 			return ret;
-		return emit(a, op, 0, src.num, 0, imm);
+		return asm_emit(a, op, 0, src.num, 0, imm);
 	case BEE_SH_JA:
-		if ((ret = parse_target(a, &tg)) || (ret = target_off16(a, &tg, &off)))
+		if ((ret = asm_parse_target(a, &tg)) || (ret = asm_target_off16(a, &tg, &off)))
 			return ret;
-		return emit(a, op, 0, 0, off, 0);
+		return asm_emit(a, op, 0, 0, off, 0);
 	case BEE_SH_JA32:
-		if ((ret = parse_target(a, &tg)) || (ret = target_imm32(a, &tg, FIX_IMM32, &imm)))
+		if ((ret = asm_parse_target(a, &tg)) || (ret = asm_target_imm32(a, &tg, FIX_IMM32, &imm)))
 			return ret;
-		return emit(a, op, 0, 0, 0, imm);
+		return asm_emit(a, op, 0, 0, 0, imm);
 	case BEE_SH_JCC_IMM:
 	case BEE_SH_JCC_REG: {
 		int shape = BEE_SH_JCC_IMM;
 		unsigned srcnum = 0;
-		if ((ret = parse_reg(a, &dst, WIDTH_64)) || (ret = expect_punct(a, ",")))
+		if ((ret = asm_parse_reg(a, &dst, WIDTH_64)) || (ret = asm_expect_punct(a, ",")))
 			return ret;
-		peek(a, &t);
-		if (reg_from_token(&t, &src)) {
-			if ((ret = parse_reg(a, &src, WIDTH_64)))
+		asm_peek(a, &t);
+		if (asm_reg_from_token(&t, &src)) {
+			if ((ret = asm_parse_reg(a, &src, WIDTH_64)))
 				return ret;
 			shape = BEE_SH_JCC_REG;
 			srcnum = src.num;
-		} else if ((ret = parse_imm32(a, "register or immediate", &imm))) {
+		} else if ((ret = asm_parse_imm32(a, "register or immediate", &imm))) {
 			return ret;
 		}
-		if ((ret = expect_punct(a, ",")) || (ret = parse_target(a, &tg)) ||
-		    (ret = target_off16(a, &tg, &off)))
+		if ((ret = asm_expect_punct(a, ",")) || (ret = asm_parse_target(a, &tg)) ||
+		    (ret = asm_target_off16(a, &tg, &off)))
 			return ret;
-		return emit(a, find_mnemonic(name, len, shape), dst.num, srcnum, off, imm);
+		return asm_emit(a, find_mnemonic(name, len, shape), dst.num, srcnum, off, imm);
 	}
 	case BEE_SH_EXIT:
-		return emit(a, op, 0, 0, 0, 0);
+		return asm_emit(a, op, 0, 0, 0, 0);
 	case BEE_SH_CALL_HELPER:
 	case BEE_SH_CALL_LOCAL:
 	case BEE_SH_CALL_KFUNC:
@@ -1504,7 +1023,7 @@ static int parse_mnemonic(struct assembler *a, const struct token *m)
 		break;
 	}
 	char d[160];
-	return fail_at(a, m->s, "unknown instruction %s", describe(m, d, sizeof(d)));
+	return asm_fail_at(a, m->s, "unknown instruction %s", asm_describe(m, d, sizeof(d)));
 }
 
 /* ---- lines --------------------------------------------------------------- */
@@ -1512,34 +1031,16 @@ static int parse_mnemonic(struct assembler *a, const struct token *m)
 static int parse_insn(struct assembler *a)
 {
 	struct token t;
-	struct reg r;
-	next(a, &t);
-	if (t.kind == TK_PUNCT && tok_is(&t, "*"))
-		return parse_c_store(a);
+	asm_next(a, &t);
+	int ret = asm_c_insn(a, &t);
+	if (ret != ASM_NOT_C)
+		return ret;
 	if (t.kind != TK_IDENT)
-		return fail_expected(a, &t, "instruction");
-	if (reg_from_token(&t, &r) && t.s[0] != '%')
-		return parse_c_reg_stmt(a, &r);
-	if (tok_is(&t, "if"))
-		return parse_c_if(a);
-	if (tok_is(&t, "goto") || tok_is(&t, "gotol")) {
-		bool wide = t.len == 5;
-		struct target tg;
-		int16_t off = 0;
-		int32_t imm = 0;
-		int ret = parse_target(a, &tg);
-		if (!ret)
-			ret = wide ? target_imm32(a, &tg, FIX_IMM32, &imm) : target_off16(a, &tg, &off);
-		if (ret)
-			return ret;
-		return emit(a, op_for((wide ? BPF_JMP32 : BPF_JMP) | BPF_JA, 0), 0, 0, off, imm);
-	}
-	if (tok_is(&t, "call"))
+		return asm_fail_expected(a, &t, "instruction");
+	if (asm_tok_is(&t, "call"))
 		return parse_call(a);
-	if (tok_is(&t, "lock"))
-		return peek_punct(a, "*") ? parse_c_lock(a) : parse_lock_mnemonic(a);
-	if (tok_is(&t, "store_release"))
-		return parse_c_store_release(a);
+	if (asm_tok_is(&t, "lock"))
+		return parse_lock_mnemonic(a);
 	return parse_mnemonic(a, &t);
 }
 
@@ -1578,7 +1079,7 @@ static const char *bytes_prefix_end(const struct assembler *a, const char *p)
 	const char *after8 = NULL;
 	int count = 0;
 	for (;;) {
-		const char *r = skip_blanks(a, p);
+		const char *r = asm_skip_blanks(a, p);
 		if (a->le - r < 3 || !is_hex(r[0]) || !is_hex(r[1]) || !is_blank(r[2]))
 			break;
 		p = r + 2;
@@ -1606,11 +1107,11 @@ static int assemble_line(struct assembler *a)
 
 	/* Labels. */
 	for (;;) {
-		peek(a, &t);
+		asm_peek(a, &t);
 		if (t.kind != TK_IDENT || t.s[0] == '%')
 			break;
-		lex_at(a, t.s + t.len, &t2);
-		if (t2.kind != TK_PUNCT || !tok_is(&t2, ":"))
+		asm_lex_at(a, t.s + t.len, &t2);
+		if (t2.kind != TK_PUNCT || !asm_tok_is(&t2, ":"))
 			break;
 		/* "a0:" followed by bytes is an llvm-objdump address, not a label. */
 		if (all_hex(&t) && bytes_prefix_end(a, t2.s + 1))
@@ -1621,21 +1122,21 @@ static int assemble_line(struct assembler *a)
 	}
 
 	/* An index or address: bpftool's "  12:", llvm-objdump's "      a0:". */
-	peek(a, &t);
+	asm_peek(a, &t);
 	if (all_hex(&t)) {
-		lex_at(a, t.s + t.len, &t2);
-		if (t2.kind == TK_PUNCT && tok_is(&t2, ":")) {
+		asm_lex_at(a, t.s + t.len, &t2);
+		if (t2.kind == TK_PUNCT && asm_tok_is(&t2, ":")) {
 			a->p = t2.s + 1;
-			peek(a, &t);
+			asm_peek(a, &t);
 			/* llvm-objdump -r: "0000000000000008:  R_BPF_64_64  map". */
 			if (t.kind == TK_IDENT && t.len > 6 && memcmp(t.s, "R_BPF_", 6) == 0)
 				return 0;
-		} else if (t2.kind == TK_PUNCT && tok_is(&t2, "<")) {
+		} else if (t2.kind == TK_PUNCT && asm_tok_is(&t2, "<")) {
 			/* llvm-objdump's symbol header: "0000000000000000 <prog>:". */
 			const char *q = t2.s;
 			while (q < a->le && *q != '>')
 				q++;
-			if (q < a->le && q + 1 < a->le && q[1] == ':' && skip_blanks(a, q + 2) == a->le)
+			if (q < a->le && q + 1 < a->le && q[1] == ':' && asm_skip_blanks(a, q + 2) == a->le)
 				return 0;
 		}
 	}
@@ -1643,21 +1144,21 @@ static int assemble_line(struct assembler *a)
 	if (q)
 		a->p = q;
 	/* bpftool's opcode: "(b7) ".  No instruction starts with '('. */
-	q = skip_blanks(a, a->p);
+	q = asm_skip_blanks(a, a->p);
 	if (a->le - q >= 4 && q[0] == '(' && is_hex(q[1]) && is_hex(q[2]) && q[3] == ')') {
 		a->force_lddw = (hex_digit(q[1]) << 4 | hex_digit(q[2])) == (BPF_LD | BPF_IMM | BPF_DW);
 		a->p = q + 4;
 	}
 
-	peek(a, &t);
+	asm_peek(a, &t);
 	if (t.kind == TK_END)
 		return 0;
 	if ((ret = parse_insn(a)))
 		return ret;
-	peek(a, &t);
+	asm_peek(a, &t);
 	if (t.kind != TK_END) {
 		char d[160];
-		return fail_at(a, t.s, "unexpected %s after the instruction", describe(&t, d, sizeof(d)));
+		return asm_fail_at(a, t.s, "unexpected %s after the instruction", asm_describe(&t, d, sizeof(d)));
 	}
 	return 0;
 }
