@@ -4,7 +4,7 @@
  *
  * Loading checks the program's syntax once (bee_check_program), resolves
  * helper and kfunc calls to function pointers and turns every instruction
- * into a 16-byte struct xinsn.  Running picks the fast or the checked
+ * into a struct xinsn per mode (fast, checked).  Running picks the fast or the checked
  * dispatch loop (interp_body.h, built twice below).  Untrusted code never
  * reaches the fast loop.
  */
@@ -17,7 +17,7 @@
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "the interpreter's byte-swap handlers assume a little-endian host");
-_Static_assert(sizeof(struct xinsn) == 16, "pre-decoded instructions are 16 bytes");
+_Static_assert(sizeof(struct xinsn) == 24, "pre-decoded instructions are 24 bytes");
 
 /* ---- signed division (RFC 9669 section 4.1: INT_MIN / -1 wraps, x % -1 = 0;
  * by zero, division gives 0 and modulo leaves the dividend) ---- */
@@ -182,8 +182,12 @@ struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
 	code->n = n;
 	code->trusted = o.trusted;
 	code->insns = malloc((n ? n : 1) * sizeof(*insns));
-	code->x = calloc(n ? n : 1, sizeof(*code->x));
-	if (!code->insns || !code->x)
+	for (int m = 0; m < XMODE__COUNT; m++) {
+		code->x[m] = calloc(n ? n : 1, sizeof(*code->x[m]));
+		if (!code->x[m])
+			goto nomem;
+	}
+	if (!code->insns)
 		goto nomem;
 	if (n)
 		memcpy(code->insns, insns, n * sizeof(*insns));
@@ -194,7 +198,7 @@ struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
 
 	for (size_t pc = 0; pc < n; pc++) {
 		const struct bee_dinsn *di = &d[pc];
-		struct xinsn *x = &code->x[pc];
+		struct xinsn *x = &code->x[XMODE_FAST][pc];
 		if (di->slots == 0) /* second half of an lddw: never executed */
 			continue;
 		x->op = di->op;
@@ -258,6 +262,14 @@ struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
 			break;
 		}
 	}
+	/* The checked loop's copy differs only in its handlers. */
+	const void *const *labels[XMODE__COUNT];
+	bee_interp_run_fast(NULL, NULL, &labels[XMODE_FAST]);
+	bee_interp_run_checked(NULL, NULL, &labels[XMODE_CHECKED]);
+	memcpy(code->x[XMODE_CHECKED], code->x[XMODE_FAST], n * sizeof(struct xinsn));
+	for (int m = 0; m < XMODE__COUNT; m++)
+		for (size_t pc = 0; pc < n; pc++)
+			code->x[m][pc].handler = labels[m][code->x[m][pc].op];
 	free(d);
 	return code;
 
@@ -275,7 +287,8 @@ void bee_code_free(struct bee_code *code)
 	if (!code)
 		return;
 	free(code->insns);
-	free(code->x);
+	for (int m = 0; m < XMODE__COUNT; m++)
+		free(code->x[m]);
 	free(code);
 }
 
@@ -333,7 +346,8 @@ int bee_code_run(const struct bee_code *code, const struct bee_run_opts *opts,
 
 	current_run = &st;
 	uint64_t r0 = 0;
-	int ret = st.checked ? bee_interp_run_checked(&st, &r0) : bee_interp_run_fast(&st, &r0);
+	int ret = st.checked ? bee_interp_run_checked(&st, &r0, NULL)
+			     : bee_interp_run_fast(&st, &r0, NULL);
 	current_run = st.outer;
 	result->r0 = r0;
 	return ret;

@@ -14,14 +14,18 @@
 #include "isa/isa.h"
 
 /*
- * A pre-decoded instruction, 16 bytes.  Jumps and local calls keep the
+ * A pre-decoded instruction, 24 bytes.  Dispatch is direct threading: the
+ * instruction carries the address of its handler, so the next handler is
+ * one load away.  The fast and the checked loops have their own handlers,
+ * hence one array of pre-decoded instructions per mode.  Jumps and local calls keep the
  * byte distance from themselves to their target in off (ja32's included),
  * so the dispatch loop never looks at the original encoding.  imm is the
  * sign-extended immediate, the whole 64-bit lddw value, or the address of
  * the helper a call reaches.
  */
 struct xinsn {
-	uint8_t op; /* enum bee_op */
+	const void *handler; /* the label of this kind in the dispatch loop */
+	uint8_t op;          /* enum bee_op */
 	uint8_t dst;
 	uint8_t src;
 	uint8_t unused;
@@ -29,10 +33,12 @@ struct xinsn {
 	uint64_t imm;
 };
 
+enum { XMODE_FAST, XMODE_CHECKED, XMODE__COUNT };
+
 struct bee_code {
 	size_t n;
 	struct bpf_insn *insns;
-	struct xinsn *x;
+	struct xinsn *x[XMODE__COUNT];
 	bool trusted;
 };
 
@@ -58,7 +64,9 @@ struct run_state {
 	struct run_state *outer; /* a run started by a helper of another run */
 };
 
-int bee_interp_run_fast(struct run_state *st, uint64_t *r0);
-int bee_interp_run_checked(struct run_state *st, uint64_t *r0);
+/* Run; or, when labels is not NULL, only hand out the loop's handler
+ * table (indexed by enum bee_op) for pre-decoding. */
+int bee_interp_run_fast(struct run_state *st, uint64_t *r0, const void *const **labels);
+int bee_interp_run_checked(struct run_state *st, uint64_t *r0, const void *const **labels);
 
 #endif

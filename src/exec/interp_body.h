@@ -4,10 +4,11 @@
  * once with BEE_CHECKED 1 (every memory access, call and instruction
  * counted and checked).
  *
- * Theory: direct threading over pre-decoded 16-byte instructions.  Each
+ * Theory: direct threading over pre-decoded instructions.  Each
  * instruction kind has its own label; a table indexed by enum bee_op
  * (generated from BEE_INSN_TABLE, so a missing label is a build error)
- * gives the next label to jump to, as the kernel's ___bpf_prog_run does.
+ * gives every pre-decoded instruction the address of its handler, and
+ * each handler ends by jumping straight to the next one's.
  * Splitting every (class, op, source) combination into its own label keeps
  * each handler a handful of machine instructions with no inner switch.
  *
@@ -26,13 +27,17 @@
 #define RUN_FN bee_interp_run_fast
 #endif
 
-int RUN_FN(struct run_state *st, uint64_t *r0_out)
+int RUN_FN(struct run_state *st, uint64_t *r0_out, const void *const **labels_out)
 {
 	static const void *const labels[BEE_OP__COUNT] = {
 #define BEE_X(K, ...) [BEE_OP_##K] = &&op_##K,
 		BEE_INSN_TABLE(BEE_X)
 #undef BEE_X
 	};
+	if (labels_out) {
+		*labels_out = labels;
+		return 0;
+	}
 
 	/* One stack area for all frames; frame k lives below frame k-1. */
 	uint8_t stack[BEE_MAX_CALL_FRAMES * BEE_STACK_SIZE] __attribute__((aligned(16)));
@@ -42,7 +47,7 @@ int RUN_FN(struct run_state *st, uint64_t *r0_out)
 	} frames[BEE_MAX_CALL_FRAMES];
 	unsigned depth = 0;
 
-	const struct xinsn *const base = st->code->x;
+	const struct xinsn *const base = st->code->x[BEE_CHECKED ? XMODE_CHECKED : XMODE_FAST];
 	const struct xinsn *pc = base;
 	uint64_t reg[11];
 	const struct bee_run_opts *o = st->opts;
@@ -105,7 +110,7 @@ int RUN_FN(struct run_state *st, uint64_t *r0_out)
 #define ALIGN_CHECK(addr, size) do { } while (0)
 #endif
 
-#define DISPATCH() goto *labels[pc->op]
+#define DISPATCH() goto *pc->handler
 #define NEXT() do { pc++; COUNT(); DISPATCH(); } while (0)
 /* jumps keep their displacement in bytes from the jump (see interp.c) */
 #define JUMP_TARGET() ((const struct xinsn *)((const char *)pc + pc->off))
