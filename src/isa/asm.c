@@ -7,14 +7,19 @@
  * on demand over the current line (the parser sometimes looks at the raw
  * text, for prefixes that dumps put before an instruction), and a
  * hand-written parser (without recursion: a line is flat) turns the
- * tokens into one row of BEE_INSN_TABLE plus its operands.  The row supplies the opcode
- * and the field that tells instructions sharing an opcode apart, so the
- * encoding lives in the table alone.
+ * tokens into one row of BEE_INSN_TABLE plus its operands.  The row
+ * supplies the opcode and the field that tells instructions sharing an
+ * opcode apart, so the encoding lives in the table alone.
  *
  * Order of things on a line:
  *   labels ("name:"), then what dumps print before an instruction
  *   (bpftool's "  12: " index and "(b7) " opcode, llvm-objdump's
  *   "      60:" address and 8 or 16 raw bytes), then the instruction.
+ *   Whole lines that dumps print around code are ignored: bpftool's
+ *   "int f(struct ctx *c):" headers, llvm-objdump's "file format",
+ *   "Disassembly of section", "0000000000000000 <sym>:" and relocation
+ *   ("R_BPF_...") lines.  A full "llvm-objdump -d -r" of an object
+ *   reassembles to its sections' bytes (the sections one after another).
  *   Comments run from ';' or "//" to the end of the line, and from '#'
  *   when it starts the line or follows a blank and is not "#<digit>" (so
  *   "call bpf_map_lookup_elem#1" and "call #1" keep their '#').
@@ -1104,6 +1109,17 @@ static int assemble_line(struct assembler *a)
 		last--;
 	if (last > a->ls && last[-1] == ':' && memchr(a->ls, '(', (size_t)(last - a->ls)))
 		return 0;
+	/* llvm-objdump's headers: "p.o:\tfile format elf64-bpf" and
+	 * "Disassembly of section xdp:". */
+	const char *first = asm_skip_blanks(a, a->ls);
+	static const char disassembly[] = "Disassembly of section ";
+	if ((size_t)(a->le - first) >= sizeof(disassembly) - 1 &&
+	    memcmp(first, disassembly, sizeof(disassembly) - 1) == 0)
+		return 0;
+	static const char file_format[] = "file format ";
+	for (const char *q = a->ls; (size_t)(a->le - q) >= sizeof(file_format); q++)
+		if (is_blank(q[0]) && memcmp(q + 1, file_format, sizeof(file_format) - 1) == 0)
+			return 0;
 
 	/* Labels. */
 	for (;;) {

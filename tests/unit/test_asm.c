@@ -551,7 +551,8 @@ static void test_examples(void)
 	asm_hex("int xdp_prog(struct xdp_md * ctx):\n; return XDP_PASS; @ prog.c:12\n"
 		"   0: (b7) r0 = 2\n   1: (95) exit\n",
 		"b700000002000000 9500000000000000");
-	asm_hex("0000000000000000 <prog>:\n"
+	asm_hex("\np.o:\tfile format elf64-bpf\n\nDisassembly of section xdp:\n\n"
+		"0000000000000000 <prog>:\n"
 		"       0:\tb7 00 00 00 01 00 00 00\tr0 = 1\n"
 		"       8:\t18 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00\tr1 = 0 ll\n"
 		"\t\t0000000000000008:  R_BPF_64_64\tmy_map\n"
