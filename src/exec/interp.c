@@ -148,6 +148,40 @@ static int run_fault_mem(struct run_state *st, long insn, uintptr_t addr, unsign
 
 /* ---- loading ---- */
 
+/*
+ * Fuse "rX += imm" with a following 64-bit conditional jump on rX into one
+ * superinstruction (fast loop only), unless something jumps to the jump
+ * itself.  The jump's own instruction stays in place, unreached.
+ */
+static int fuse_loop_steps(struct xinsn *x, const struct bee_dinsn *d, size_t n,
+			   const void *const *add_then_jcc)
+{
+	if (!add_then_jcc || n < 2)
+		return 0;
+	unsigned char *is_target = calloc(n, 1);
+	if (!is_target)
+		return -ENOMEM;
+	for (size_t pc = 0; pc < n; pc++) {
+		if (d[pc].slots == 0)
+			continue;
+		enum bee_shape shape = bee_op_info[d[pc].op].shape;
+		if (bee_op_is_jump(d[pc].op) || shape == BEE_SH_CALL_LOCAL)
+			is_target[bee_jump_target(&d[pc], pc)] = 1;
+	}
+	for (size_t pc = 0; pc + 1 < n; pc++) {
+		const struct bee_dinsn *add = &d[pc], *jcc = &d[pc + 1];
+		if (add->slots == 0 || add->op != BEE_OP_ADD64_IMM || is_target[pc + 1] ||
+		    !add_then_jcc[jcc->op] || jcc->dst != add->dst)
+			continue;
+		x[pc].handler = add_then_jcc[jcc->op];
+		x[pc].imm = (uint64_t)(uint32_t)add->imm | ((uint64_t)(uint32_t)jcc->imm << 32);
+		x[pc].src = jcc->src;
+		x[pc].off = x[pc + 1].off + (int32_t)sizeof(struct xinsn);
+	}
+	free(is_target);
+	return 0;
+}
+
 static const char *pseudo_name(uint8_t src)
 {
 	switch (src) {
@@ -263,13 +297,16 @@ struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
 		}
 	}
 	/* The checked loop's copy differs only in its handlers. */
-	const void *const *labels[XMODE__COUNT];
-	bee_interp_run_fast(NULL, NULL, &labels[XMODE_FAST]);
-	bee_interp_run_checked(NULL, NULL, &labels[XMODE_CHECKED]);
+	struct interp_handlers handlers[XMODE__COUNT];
+	bee_interp_run_fast(NULL, NULL, &handlers[XMODE_FAST]);
+	bee_interp_run_checked(NULL, NULL, &handlers[XMODE_CHECKED]);
 	memcpy(code->x[XMODE_CHECKED], code->x[XMODE_FAST], n * sizeof(struct xinsn));
 	for (int m = 0; m < XMODE__COUNT; m++)
 		for (size_t pc = 0; pc < n; pc++)
-			code->x[m][pc].handler = labels[m][code->x[m][pc].op];
+			code->x[m][pc].handler = handlers[m].ops[code->x[m][pc].op];
+	ret = fuse_loop_steps(code->x[XMODE_FAST], d, n, handlers[XMODE_FAST].add_then_jcc);
+	if (ret < 0)
+		goto nomem;
 	free(d);
 	return code;
 

@@ -64,9 +64,18 @@ struct run_state {
 	struct run_state *outer; /* a run started by a helper of another run */
 };
 
-/* Run; or, when labels is not NULL, only hand out the loop's handler
- * table (indexed by enum bee_op) for pre-decoding. */
-int bee_interp_run_fast(struct run_state *st, uint64_t *r0, const void *const **labels);
-int bee_interp_run_checked(struct run_state *st, uint64_t *r0, const void *const **labels);
+/* The handlers of one dispatch loop, for pre-decoding. */
+struct interp_handlers {
+	const void *const *ops;     /* indexed by enum bee_op */
+	/* Superinstructions, indexed by the op of a 64-bit conditional jump:
+	 * "rX += imm" fused with the jump on rX that follows it, the step of
+	 * almost every counted loop.  NULL entries (and the whole table in
+	 * checked mode, which counts instructions one by one) mean no fusion. */
+	const void *const *add_then_jcc;
+};
+
+/* Run; or, when handlers is not NULL, only hand out the loop's handlers. */
+int bee_interp_run_fast(struct run_state *st, uint64_t *r0, struct interp_handlers *handlers);
+int bee_interp_run_checked(struct run_state *st, uint64_t *r0, struct interp_handlers *handlers);
 
 #endif

@@ -27,15 +27,27 @@
 #define RUN_FN bee_interp_run_fast
 #endif
 
-int RUN_FN(struct run_state *st, uint64_t *r0_out, const void *const **labels_out)
+int RUN_FN(struct run_state *st, uint64_t *r0_out, struct interp_handlers *handlers_out)
 {
 	static const void *const labels[BEE_OP__COUNT] = {
 #define BEE_X(K, ...) [BEE_OP_##K] = &&op_##K,
 		BEE_INSN_TABLE(BEE_X)
 #undef BEE_X
 	};
-	if (labels_out) {
-		*labels_out = labels;
+#if BEE_CHECKED
+	static const void *const *const add_then_jcc = NULL;
+#else
+	static const void *const add_then_jcc[BEE_OP__COUNT] = {
+#define FUSED_LABEL(N) [BEE_OP_##N##_IMM] = &&add_then_##N##_IMM, [BEE_OP_##N##_REG] = &&add_then_##N##_REG,
+		FUSED_LABEL(JEQ) FUSED_LABEL(JNE) FUSED_LABEL(JGT) FUSED_LABEL(JGE)
+		FUSED_LABEL(JLT) FUSED_LABEL(JLE) FUSED_LABEL(JSET) FUSED_LABEL(JSGT)
+		FUSED_LABEL(JSGE) FUSED_LABEL(JSLT) FUSED_LABEL(JSLE)
+#undef FUSED_LABEL
+	};
+#endif
+	if (handlers_out) {
+		handlers_out->ops = labels;
+		handlers_out->add_then_jcc = add_then_jcc;
 		return 0;
 	}
 
@@ -326,6 +338,37 @@ op_JA32:
 	JCC(JSLT, (int64_t)DST < (int64_t)s, (int32_t)D32 < (int32_t)s)
 	JCC(JSLE, (int64_t)DST <= (int64_t)s, (int32_t)D32 <= (int32_t)s)
 #undef JCC
+
+#if !BEE_CHECKED
+	/* "rX += imm; if rX cc Y goto L" in one dispatch: imm's low half is the
+	 * addend, its high half the comparand (both sign-extended, as the two
+	 * instructions would); off reaches L from the fused instruction. */
+#define FUSED(N, C64)                                                           \
+	add_then_##N##_IMM: {                                                   \
+		DST += (uint64_t)(int64_t)(int32_t)(uint32_t)IMM;               \
+		uint64_t s = (uint64_t)(int64_t)(int32_t)(uint32_t)(IMM >> 32); \
+		pc = (C64) ? JUMP_TARGET() : pc + 2;                            \
+		DISPATCH();                                                     \
+	}                                                                       \
+	add_then_##N##_REG: {                                                   \
+		DST += (uint64_t)(int64_t)(int32_t)(uint32_t)IMM;               \
+		uint64_t s = SRC;                                               \
+		pc = (C64) ? JUMP_TARGET() : pc + 2;                            \
+		DISPATCH();                                                     \
+	}
+	FUSED(JEQ, DST == s)
+	FUSED(JNE, DST != s)
+	FUSED(JGT, DST > s)
+	FUSED(JGE, DST >= s)
+	FUSED(JLT, DST < s)
+	FUSED(JLE, DST <= s)
+	FUSED(JSET, (DST & s) != 0)
+	FUSED(JSGT, (int64_t)DST > (int64_t)s)
+	FUSED(JSGE, (int64_t)DST >= (int64_t)s)
+	FUSED(JSLT, (int64_t)DST < (int64_t)s)
+	FUSED(JSLE, (int64_t)DST <= (int64_t)s)
+#undef FUSED
+#endif
 
 	/* ---- calls ---- */
 op_CALL_HELPER:

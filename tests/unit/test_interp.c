@@ -297,6 +297,36 @@ static void test_fast_matches_checked(void)
 	      "fast %" PRIu64 " == checked %" PRIu64, f.r0, c.r0);
 }
 
+/* "rX += imm; if rX cc Y goto" is fused into one dispatch on the fast
+ * path: every condition, imm and reg, taken and not, must match the
+ * checked path, which never fuses. */
+static void test_fused_loop_steps(void)
+{
+	static const uint8_t conds[] = {BPF_JEQ, BPF_JNE, BPF_JGT, BPF_JGE, BPF_JLT, BPF_JLE,
+					BPF_JSET, BPF_JSGT, BPF_JSGE, BPF_JSLT, BPF_JSLE};
+	static const int32_t values[] = {0, 1, -1, 2, 7, -7, INT32_MAX, INT32_MIN};
+	int compared = 0, mismatched = 0;
+	for (size_t c = 0; c < sizeof(conds); c++)
+		for (int reg = 0; reg < 2; reg++)
+			for (size_t a = 0; a < LEN(values); a++)
+				for (size_t k = 0; k < LEN(values); k++)
+					for (size_t y = 0; y < LEN(values); y++) {
+						struct bpf_insn p[] = {
+							MOV64_IMM(1, values[a]), MOV64_IMM(2, values[y]),
+							MOV64_IMM(0, 0), ADD64_IMM(1, values[k]),
+							reg ? INSN(BPF_JMP | conds[c] | BPF_X, 1, 2, 1, 0)
+							    : INSN(BPF_JMP | conds[c] | BPF_K, 1, 0, 1, values[y]),
+							MOV64_IMM(0, 1), ADD64_REG(0, 1), EXIT()};
+						struct outcome f = run_prog(p, LEN(p), NULL, true, 0, NULL, 0, false, 0);
+						struct outcome k2 = run_prog(p, LEN(p), NULL, true, BEE_RUN_CHECKED, NULL, 0,
+									     false, 0);
+						compared++;
+						if (f.run_ret || k2.run_ret || f.r0 != k2.r0)
+							mismatched++;
+					}
+	CHECK(mismatched == 0, "fused add+jump: %d of %d differ from the checked path", mismatched, compared);
+}
+
 int main(void)
 {
 	test_basics();
@@ -306,6 +336,7 @@ int main(void)
 	test_helpers();
 	test_load_errors();
 	test_fast_matches_checked();
+	test_fused_loop_steps();
 	printf("%d passed, %d failed\n", checks - failures, failures);
 	return failures ? 1 : 0;
 }
