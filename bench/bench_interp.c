@@ -484,8 +484,7 @@ static void run_program(const struct bench_prog *bp, const struct options *opt, 
 	bee.code = bee_code_load(bee_prog.insns, bee_prog.n, &copts, &err);
 	if (!bee.code) {
 		char b[320];
-		add_note(row, "bee_code_load: %s",
-			 bee_error_format(&err, NULL, b, sizeof(b)));
+		add_note(row, "bee_code_load: %s", bee_error_format(&err, NULL, b, sizeof(b)));
 		return;
 	}
 	bee.run = (struct bee_run_opts){
@@ -498,14 +497,17 @@ static void run_program(const struct bench_prog *bp, const struct options *opt, 
 
 	/* The kernel: the same program but for the XDP prologue. */
 	int kfd = -1;
+	static struct kb_prog kprog;
 	if (kernel_ok) {
-		struct kb_prog kprog = {.n = 0};
+		memset(&kprog, 0, sizeof(kprog));
 		bp->build(&kprog, FOR_KERNEL);
 		static char log[1 << 20];
-		kfd = kb_kernel_load(BPF_PROG_TYPE_XDP, kprog.insns, kprog.n, log, sizeof(log));
+		log[0] = '\0';
+		kfd = kprog.overflow ? -E2BIG
+				     : kb_kernel_load(BPF_PROG_TYPE_XDP, kprog.insns, kprog.n, log,
+						      sizeof(log));
 		if (kfd < 0) {
-			add_note(row, "kernel refused it: %s",
-				 strerror(-kfd));
+			add_note(row, "kernel refused it: %s", strerror(-kfd));
 			print_log_tail(log);
 		}
 	}
@@ -556,6 +558,17 @@ static void run_program(const struct bench_prog *bp, const struct options *opt, 
 	double samples[N_COLUMNS][1000];
 	unsigned nsamples[N_COLUMNS] = {0};
 	for (unsigned r = 0; r < opt->runs; r++) {
+		/* A fresh load each round: the JIT places the code anew, and a
+		 * tight loop's speed can depend on that placement (2x seen for
+		 * csum), so the median should span several placements. */
+		if (reps[COL_KERNEL] && r > 0) {
+			close(kfd);
+			kfd = kb_kernel_load(BPF_PROG_TYPE_XDP, kprog.insns, kprog.n, NULL, 0);
+			if (kfd < 0) {
+				add_note(row, "kernel reload failed: %s", strerror(-kfd));
+				reps[COL_KERNEL] = 0;
+			}
+		}
 		if (reps[COL_KERNEL]) {
 			uint32_t retval = 0, dur = 0;
 			int ret = kb_kernel_test_run(kfd, buf, buf_len, (uint32_t)reps[COL_KERNEL],

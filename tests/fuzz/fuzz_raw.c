@@ -1,6 +1,7 @@
 /*
  * fuzz_raw.c - libFuzzer target: arbitrary bytes as eBPF bytecode, through
- * the syntax check, bee_code_load and the checked interpreter.
+ * the syntax check, bee_code_load and the checked interpreter, and then,
+ * where that proves the program safe on its input, the fast interpreter.
  *
  * Input layout (one 8-byte slot of settings, then the program):
  *
@@ -21,7 +22,9 @@
  *  - bee_code_load refuses whatever bee_check_program refuses;
  *  - a refusal or a stopped run sets the error record to the returned code;
  *  - a run that stops early stops with one of the documented errors;
- *  - a checked run executes no more instructions than its budget.
+ *  - a checked run executes no more instructions than its budget;
+ *  - where the checked loop shows a program safe on its input, the fast
+ *    loop computes the same result and memory (run_fast_vs_checked).
  *
  * A broken promise aborts, so libFuzzer records it as a crash.
  */
@@ -208,25 +211,37 @@ static bool documented_run_error(int code)
 	return code == -EFAULT || code == -E2BIG || code == -ETIME || code == -EINVAL;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The input memory: an exactly-sized heap block (so ASan sees any access
+ * past its end) filled from the seed; NULL when there is to be none. */
+static uint8_t *new_mem(size_t len, bool none, uint64_t seed)
 {
-	if (size < HEADER_LEN + sizeof(struct bpf_insn))
-		return 0;
-	size_t mem_len = data[0];
-	uint8_t flags = data[1];
-	bool readonly = flags & 1, no_mem = flags & 2, trusted = flags & 4, unlimited = flags & 8;
-	uint64_t seed = 0;
-	for (int i = 2; i < HEADER_LEN; i++)
-		seed = seed << 8 | data[i];
-
-	size_t n = (size - HEADER_LEN) / sizeof(struct bpf_insn);
-	/* Copy into an exactly-sized block so ASan catches reads past the end. */
-	struct bpf_insn *insns = malloc(n * sizeof(*insns));
-	struct bee_dinsn *d = malloc(n * sizeof(*d));
-	if (!insns || !d)
+	if (none)
+		return NULL;
+	uint8_t *mem = malloc(len ? len : 1); /* malloc(0) may give NULL */
+	if (!mem)
 		abort();
-	memcpy(insns, data + HEADER_LEN, n * sizeof(*insns));
+	for (size_t i = 0; i < len; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		mem[i] = (uint8_t)(seed >> 56);
+	}
+	return mem;
+}
 
+struct settings {
+	size_t mem_len;
+	bool readonly, no_mem, trusted, unlimited;
+	uint64_t seed;
+};
+
+/*
+ * Phase 1: the bytes as they are, in checked mode only (fast mode is for
+ * trusted code, and random bytes are anything but).
+ */
+static void run_raw(const struct bpf_insn *insns, size_t n, const struct settings *set)
+{
+	struct bee_dinsn *d = malloc(n * sizeof(*d));
+	if (!d)
+		abort();
 	struct bee_error check_err, load_err;
 	bee_error_clear(&check_err);
 	bee_error_clear(&load_err);
@@ -235,13 +250,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		broken_promise("bee_check_program's error record disagrees with its return", check,
 			       &check_err);
 
-	struct bee_code_opts copts = {.sz = sizeof(copts), .helpers = helpers, .trusted = trusted};
+	struct bee_code_opts copts = {.sz = sizeof(copts), .helpers = helpers,
+				      .trusted = set->trusted};
 	struct bee_code *code = bee_code_load(insns, n, &copts, &load_err);
 	if (!code) {
 		if (load_err.code >= 0)
 			broken_promise("bee_code_load failed without an error code", load_err.code,
 				       &load_err);
-		goto out;
+		free(d);
+		return;
 	}
 	if (check < 0)
 		broken_promise("bee_code_load accepted what bee_check_program refused", check,
@@ -249,26 +266,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (bee_code_len(code) != n)
 		broken_promise("bee_code_len differs from the instruction count", (int)n, NULL);
 
-	uint8_t *mem = NULL;
-	if (!no_mem) {
-		/* malloc(0) may return NULL or a unique pointer; either is fine. */
-		mem = malloc(mem_len ? mem_len : 1);
-		if (!mem)
-			abort();
-		for (size_t i = 0; i < mem_len; i++) {
-			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-			mem[i] = (uint8_t)(seed >> 56);
-		}
-	}
-
-	uint64_t budget = unlimited && straight_line(d, n) ? 0 : MAX_INSNS_BUDGET;
+	uint8_t *mem = new_mem(set->mem_len, set->no_mem, set->seed);
+	uint64_t budget = set->unlimited && straight_line(d, n) ? 0 : MAX_INSNS_BUDGET;
 	struct bee_run_opts ropts = {
 		.sz = sizeof(ropts),
 		.engine = BEE_ENGINE_INTERP,
 		.flags = BEE_RUN_CHECKED,
 		.mem = mem,
-		.mem_len = no_mem ? 0 : mem_len,
-		.mem_readonly = readonly,
+		.mem_len = mem ? set->mem_len : 0,
+		.mem_readonly = set->readonly,
 		.max_insns = budget,
 	};
 	struct bee_run_result res;
@@ -289,11 +295,168 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (budget && res.insns > budget)
 		broken_promise("a checked run went past its instruction budget", (int)res.insns,
 			       &res.err);
-
 	free(mem);
 	bee_code_free(code);
-out:
 	free(d);
+}
+
+/*
+ * Phase 2: fast against checked.  The fast loop may only run code that is
+ * safe, and random code is not; but a program whose checked run reached
+ * its exit is safe on that input, as long as a second run takes the same
+ * path.  So that it does:
+ *
+ *  - the program gets a prologue that zeroes r0, r3-r9 and its 512-byte
+ *    stack (the checked loop zeroes them, the fast one does not);
+ *  - programs that call helpers (the clock and random helpers change the
+ *    path) or local functions (each frame is a new uninitialised stack)
+ *    are left out;
+ *  - so are programs that use r10's value other than as the address of a
+ *    load or store: the two loops keep their stacks at different
+ *    addresses, so a value or a branch that depends on r10 differs;
+ *  - both runs get the same input memory block (restored in between), so
+ *    values and branches derived from r1 agree.
+ *
+ * Then both loops must return the same r0 and leave the same memory.  This
+ * reaches what the checked loop lacks, such as the fast loop's fused
+ * instruction pairs.
+ */
+#define PROLOGUE_LEN (8 + BEE_STACK_SIZE / 8)
+
+static bool fast_vs_checked_eligible(const struct bee_dinsn *d, size_t n)
+{
+	for (size_t pc = 0; pc < n; pc++) {
+		if (d[pc].slots == 0)
+			continue;
+		switch ((enum bee_shape)bee_op_info[d[pc].op].shape) {
+		case BEE_SH_CALL_HELPER:
+		case BEE_SH_CALL_KFUNC:
+		case BEE_SH_CALL_LOCAL:
+			return false;
+		case BEE_SH_ALU_REG:
+		case BEE_SH_MOVSX:
+		case BEE_SH_JCC_REG:
+			if (d[pc].src == 10 || d[pc].dst == 10)
+				return false;
+			break;
+		case BEE_SH_JCC_IMM:
+			if (d[pc].dst == 10)
+				return false;
+			break;
+		case BEE_SH_STX:
+		case BEE_SH_ATOMIC:
+		case BEE_SH_STORE_REL:
+		case BEE_SH_LD_IND:
+			if (d[pc].src == 10) /* r10 as the value stored or the index */
+				return false;
+			break;
+		case BEE_SH_ALU_IMM:
+		case BEE_SH_NEG:
+		case BEE_SH_END:
+		case BEE_SH_LDX:
+		case BEE_SH_ST:
+		case BEE_SH_LOAD_ACQ:
+		case BEE_SH_LDDW:
+		case BEE_SH_LD_ABS:
+		case BEE_SH_JA:
+		case BEE_SH_JA32:
+		case BEE_SH_EXIT:
+		case BEE_SH__COUNT:
+			break; /* r10 can only be an address here (writing it is refused) */
+		}
+	}
+	return true;
+}
+
+static void run_fast_vs_checked(const struct bpf_insn *body, size_t n_body,
+				const struct settings *set)
+{
+	size_t n = PROLOGUE_LEN + n_body;
+	struct bpf_insn *insns = malloc(n * sizeof(*insns));
+	struct bee_dinsn *d = malloc(n * sizeof(*d));
+	if (!insns || !d)
+		abort();
+	size_t k = 0;
+	static const uint8_t zeroed[] = {0, 3, 4, 5, 6, 7, 8, 9};
+	for (size_t i = 0; i < sizeof(zeroed); i++)
+		insns[k++] = (struct bpf_insn){.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = zeroed[i]};
+	for (int off = -8; off >= -BEE_STACK_SIZE; off -= 8)
+		insns[k++] = (struct bpf_insn){.code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = 10,
+					       .off = (int16_t)off};
+	memcpy(insns + k, body, n_body * sizeof(*insns));
+
+	struct bee_code *code = NULL;
+	uint8_t *mem = NULL, *orig = NULL, *after_checked = NULL;
+	if (bee_check_program(insns, n, d, NULL) < 0 || !fast_vs_checked_eligible(d, n))
+		goto out;
+	struct bee_code_opts copts = {.sz = sizeof(copts), .helpers = helpers, .trusted = true};
+	code = bee_code_load(insns, n, &copts, NULL);
+	if (!code)
+		goto out;
+
+	mem = new_mem(set->mem_len, set->no_mem, set->seed);
+	orig = new_mem(set->mem_len, set->no_mem, set->seed);
+	struct bee_run_opts ropts = {
+		.sz = sizeof(ropts),
+		.engine = BEE_ENGINE_INTERP,
+		.flags = BEE_RUN_CHECKED,
+		.mem = mem,
+		.mem_len = mem ? set->mem_len : 0,
+		.mem_readonly = set->readonly,
+		.max_insns = MAX_INSNS_BUDGET + PROLOGUE_LEN,
+	};
+	struct bee_run_result checked, fast;
+	if (bee_code_run(code, &ropts, &checked) != 0)
+		goto out; /* stopped: not known to be safe, so not for the fast loop */
+	if (mem) {
+		after_checked = new_mem(set->mem_len, false, 0);
+		memcpy(after_checked, mem, set->mem_len);
+		memcpy(mem, orig, set->mem_len);
+	}
+	ropts.flags = 0;
+	ropts.max_insns = 0;
+	int ret = bee_code_run(code, &ropts, &fast);
+	if (ret != 0)
+		broken_promise("the fast loop failed where the checked loop ran to exit", ret,
+			       &fast.err);
+	if (fast.r0 != checked.r0) {
+		fprintf(stderr, "fuzz_raw: fast r0 0x%llx, checked r0 0x%llx\n",
+			(unsigned long long)fast.r0, (unsigned long long)checked.r0);
+		broken_promise("the fast and the checked loop disagree on r0", 0, NULL);
+	}
+	if (mem && memcmp(mem, after_checked, set->mem_len) != 0)
+		broken_promise("the fast and the checked loop leave different memory", 0, NULL);
+out:
+	free(mem);
+	free(orig);
+	free(after_checked);
+	bee_code_free(code);
+	free(d);
+	free(insns);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < HEADER_LEN + sizeof(struct bpf_insn))
+		return 0;
+	struct settings set = {
+		.mem_len = data[0],
+		.readonly = data[1] & 1,
+		.no_mem = data[1] & 2,
+		.trusted = data[1] & 4,
+		.unlimited = data[1] & 8,
+	};
+	for (int i = 2; i < HEADER_LEN; i++)
+		set.seed = set.seed << 8 | data[i];
+
+	size_t n = (size - HEADER_LEN) / sizeof(struct bpf_insn);
+	/* Copy into an exactly-sized block so ASan catches reads past the end. */
+	struct bpf_insn *insns = malloc(n * sizeof(*insns));
+	if (!insns)
+		abort();
+	memcpy(insns, data + HEADER_LEN, n * sizeof(*insns));
+	run_raw(insns, n, &set);
+	run_fast_vs_checked(insns, n, &set);
 	free(insns);
 	return 0;
 }
