@@ -3,8 +3,10 @@
 #
 #   scripts/setup.sh [BUILD_DIR] [extra cmake arguments...]
 #
-# Installs only what is missing: a C compiler, CMake, make and the kernel's
-# UAPI headers (<linux/bpf.h>).  Runs apt-get as root, or through sudo.
+# Installs only what is missing: a C compiler, CMake, make, the kernel's
+# UAPI headers (<linux/bpf.h>), and pkg-config with Capstone's headers (the
+# bee tool disassembles JIT output with it; libbee itself needs only libc).
+# Runs apt-get as root, or through sudo.
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -15,6 +17,8 @@ command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v cmake >/dev/null 2>&1 || need="$need cmake"
 command -v make >/dev/null 2>&1 || need="$need make"
 [ -f /usr/include/linux/bpf.h ] || need="$need linux-libc-dev"
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+pkg-config --exists capstone 2>/dev/null || need="$need libcapstone-dev"
 if [ -n "$need" ]; then
 	echo "setup: installing$need"
 	sudo=""

@@ -1,6 +1,6 @@
 /*
  * bee/vm.h - running eBPF code: programs prepared for execution, helpers,
- * and the interpreter's two modes.
+ * and the two engines (interpreter, JIT), each with two modes.
  *
  * A struct bee_code is a checked, pre-decoded program ready to run.  It
  * runs in one of two modes:
@@ -63,6 +63,10 @@ int bee_helper_table_add_builtins(struct bee_helper_table *t);
 
 enum bee_engine {
 	BEE_ENGINE_INTERP = 0,
+	/* x86-64 native code, compiled on the first run in each mode (checked,
+	 * fast) and kept with the code.  Same results, errors and instruction
+	 * counts as the interpreter.  -EOPNOTSUPP on other architectures. */
+	BEE_ENGINE_JIT = 1,
 };
 
 struct bee_code_opts {
@@ -70,6 +74,11 @@ struct bee_code_opts {
 	const struct bee_helper_table *helpers;  /* helpers by id; may be NULL */
 	const struct bee_helper_table *kfuncs;   /* kfuncs by BTF id; may be NULL */
 	bool trusted;                            /* proven safe: may run unchecked */
+	/* JIT: constant blinding.  Immediates the program chose never appear
+	 * in the native code as they are: each is emitted as imm ^ key with a
+	 * random key and xor-ed back in a scratch register at run time, as the
+	 * kernel does against JIT spraying. */
+	bool jit_blind;
 };
 
 struct bee_code;
@@ -127,6 +136,23 @@ struct bee_run_result {
  */
 int bee_code_run(const struct bee_code *code, const struct bee_run_opts *opts,
 		 struct bee_run_result *result);
+
+/*
+ * The JIT's native code for code in one mode (checked or fast), compiled
+ * now if no run has needed it yet.  *image is the code (read and execute
+ * only; it lives as long as code), *len its size in bytes, and
+ * *insn_offsets an array of bee_code_len(code) + 1 offsets into it: where
+ * the code of each instruction starts (the second slot of an lddw holds
+ * where the next instruction starts; the last entry is the end of the
+ * program's code).  The JIT's own entry, exit and fault routines precede
+ * insn_offsets[0]; in a checked image, copies of the program's code that
+ * count instructions one by one (used when the budget runs out inside a
+ * straight-line block) follow insn_offsets[n] up to *len.
+ * Any output pointer may be NULL.  Returns 0 or a negative errno
+ * (-EOPNOTSUPP where there is no JIT, -ENOMEM).
+ */
+int bee_code_jited(const struct bee_code *code, bool checked, const uint8_t **image, size_t *len,
+		   const uint32_t **insn_offsets);
 
 /*
  * For helpers, during a run: check that [ptr, ptr+len) is memory the

@@ -4,9 +4,10 @@
  *
  * Loading checks the program's syntax once (bee_check_program), resolves
  * helper and kfunc calls to function pointers and turns every instruction
- * into a struct xinsn per mode (fast, checked).  Running picks the fast or the checked
- * dispatch loop (interp_body.h, built twice below).  Untrusted code never
- * reaches the fast loop.
+ * into a struct xinsn per mode (fast, checked).  Running picks the engine
+ * (the JIT, jit_x86_64.c, or this interpreter) and the fast or the checked
+ * mode: for the interpreter the dispatch loop of interp_body.h, built twice
+ * below.  Untrusted code never reaches a fast mode.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "interp.h"
+#include "jit.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "the interpreter's byte-swap handlers assume a little-endian host");
@@ -66,21 +68,6 @@ static inline uint32_t smod32(uint32_t a, uint32_t b)
 
 static __thread struct run_state *current_run;
 
-static inline bool region_contains(const struct run_region *r, uintptr_t addr, size_t size)
-{
-	return addr >= r->start && size <= r->len && addr - r->start <= r->len - size;
-}
-
-static inline bool run_mem_ok(const struct run_state *st, uintptr_t addr, size_t size, bool write)
-{
-	for (size_t i = 0; i < st->n_regions; i++) {
-		const struct run_region *r = &st->regions[i];
-		if (region_contains(r, addr, size))
-			return !write || r->writable;
-	}
-	return false;
-}
-
 bool bee_run_mem_ok(const void *ptr, size_t len, bool write)
 {
 	struct run_state *st = current_run;
@@ -111,9 +98,21 @@ int bee_run_grant(void *start, size_t len, bool writable)
 	return 0;
 }
 
+/* ---- how checked runs stop (shared with the JIT: the same text either way) ---- */
+
+/* Is [addr, addr + size) in the stack area (all frames) or a frame beyond?
+ * Such addresses are reported relative to the stack's top, which does not
+ * depend on where the engine keeps its stack. */
+static bool near_stack(uintptr_t addr, unsigned size, const uint8_t *stack_top)
+{
+	uintptr_t top = (uintptr_t)stack_top;
+	uintptr_t area = (uintptr_t)BEE_MAX_CALL_FRAMES * BEE_STACK_SIZE;
+	return addr + size > top - area - BEE_STACK_SIZE && addr < top + BEE_STACK_SIZE;
+}
+
 /* Say where a bad access went, relative to the stack when it is near it. */
-static int run_fault_mem(struct run_state *st, long insn, uintptr_t addr, unsigned size, bool write,
-			 unsigned basereg, uint64_t baseval, int32_t off, const uint8_t *stack_top)
+int bee_run_fault_mem(struct run_state *st, long insn, uintptr_t addr, unsigned size, bool write,
+		      unsigned basereg, uint64_t baseval, int32_t off, const uint8_t *stack_top)
 {
 	const char *what = write ? "write" : "read";
 	for (size_t i = 0; i < st->n_regions; i++)
@@ -124,8 +123,7 @@ static int run_fault_mem(struct run_state *st, long insn, uintptr_t addr, unsign
 					     what, size, (unsigned long long)addr, basereg, off);
 	/* Near the stack area (all frames, and a little beyond): say where. */
 	uintptr_t top = (uintptr_t)stack_top;
-	uintptr_t area = (uintptr_t)BEE_MAX_CALL_FRAMES * BEE_STACK_SIZE;
-	if (basereg == 10 || (addr + size > top - area - BEE_STACK_SIZE && addr < top + BEE_STACK_SIZE)) {
+	if (basereg == 10 || near_stack(addr, size, stack_top)) {
 		long rel = (long)(addr - top);
 		return bee_error_set(&st->result->err, -EFAULT, insn, 0, 0,
 				     "invalid %s of %u bytes at stack offset %ld (r%u %+d): "
@@ -137,6 +135,32 @@ static int run_fault_mem(struct run_state *st, long insn, uintptr_t addr, unsign
 			     "the input memory and every granted region",
 			     what, size, (unsigned long long)addr, basereg,
 			     (unsigned long long)baseval, off);
+}
+
+int bee_run_fault_align(struct run_state *st, long insn, uintptr_t addr, unsigned size,
+			const uint8_t *stack_top)
+{
+	if (near_stack(addr, size, stack_top))
+		return bee_error_set(&st->result->err, -EFAULT, insn, 0, 0,
+				     "misaligned atomic access of %u bytes at stack offset %ld", size,
+				     (long)(addr - (uintptr_t)stack_top));
+	return bee_error_set(&st->result->err, -EFAULT, insn, 0, 0,
+			     "misaligned atomic access of %u bytes at 0x%llx", size,
+			     (unsigned long long)addr);
+}
+
+int bee_run_fault_budget(struct run_state *st, long insn)
+{
+	return bee_error_set(&st->result->err, -ETIME, insn, 0, 0,
+			     "instruction budget of %llu exhausted (endless loop?)",
+			     (unsigned long long)st->budget);
+}
+
+int bee_run_fault_depth(struct run_state *st, long insn, unsigned depth)
+{
+	return bee_error_set(&st->result->err, -E2BIG, insn, 0, 0,
+			     "the call stack of %u frames is too deep (limit %d)", depth + 2,
+			     BEE_MAX_CALL_FRAMES);
 }
 
 #define BEE_CHECKED 0
@@ -211,10 +235,13 @@ struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
 
 	struct bee_code *code = calloc(1, sizeof(*code));
 	struct bee_dinsn *d = calloc(n ? n : 1, sizeof(*d));
+	if (code)
+		pthread_mutex_init(&code->jit_lock, NULL); /* bee_code_free destroys it */
 	if (!code || !d)
 		goto nomem;
 	code->n = n;
 	code->trusted = o.trusted;
+	code->jit_blind = o.jit_blind;
 	code->insns = malloc((n ? n : 1) * sizeof(*insns));
 	for (int m = 0; m < XMODE__COUNT; m++) {
 		code->x[m] = calloc(n ? n : 1, sizeof(*code->x[m]));
@@ -307,13 +334,15 @@ struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
 	ret = fuse_loop_steps(code->x[XMODE_FAST], d, n, handlers[XMODE_FAST].add_then_jcc);
 	if (ret < 0)
 		goto nomem;
-	free(d);
+	code->d = d; /* the JIT compiles from the decoded program */
 	return code;
 
 nomem:
 	ret = bee_error_set(err, -ENOMEM, -1, 0, 0, "out of memory");
 fail:
 	free(d);
+	if (code)
+		code->d = NULL;
 	bee_code_free(code);
 	errno = -ret;
 	return NULL;
@@ -324,8 +353,12 @@ void bee_code_free(struct bee_code *code)
 	if (!code)
 		return;
 	free(code->insns);
-	for (int m = 0; m < XMODE__COUNT; m++)
+	free(code->d);
+	for (int m = 0; m < XMODE__COUNT; m++) {
 		free(code->x[m]);
+		bee_jit_free(code->jit[m]);
+	}
+	pthread_mutex_destroy(&code->jit_lock);
 	free(code);
 }
 
@@ -358,7 +391,7 @@ int bee_code_run(const struct bee_code *code, const struct bee_run_opts *opts,
 					     "bee_run_opts.sz is not set");
 		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
 	}
-	if (o.engine != BEE_ENGINE_INTERP)
+	if (o.engine != BEE_ENGINE_INTERP && o.engine != BEE_ENGINE_JIT)
 		return bee_error_set(&result->err, -EOPNOTSUPP, -1, 0, 0,
 				     "engine %d is not available", (int)o.engine);
 	if (o.n_regions > BEE_RUN_MAX_REGIONS - 2)
@@ -383,8 +416,12 @@ int bee_code_run(const struct bee_code *code, const struct bee_run_opts *opts,
 
 	current_run = &st;
 	uint64_t r0 = 0;
-	int ret = st.checked ? bee_interp_run_checked(&st, &r0, NULL)
-			     : bee_interp_run_fast(&st, &r0, NULL);
+	int ret;
+	if (o.engine == BEE_ENGINE_JIT)
+		ret = bee_jit_run(&st, &r0);
+	else
+		ret = st.checked ? bee_interp_run_checked(&st, &r0, NULL)
+				 : bee_interp_run_fast(&st, &r0, NULL);
 	current_run = st.outer;
 	result->r0 = r0;
 	return ret;

@@ -421,24 +421,18 @@ done:
 	return 0;
 
 fault_depth:
-	return bee_error_set(&st->result->err, -E2BIG, (long)(pc - base), 0, 0,
-			     "the call stack of %u frames is too deep (limit %d)", depth + 2,
-			     BEE_MAX_CALL_FRAMES);
+	return bee_run_fault_depth(st, (long)(pc - base), depth);
 #if BEE_CHECKED
 fault_budget:
 	st->result->insns = executed - 1;
-	return bee_error_set(&st->result->err, -ETIME, (long)(pc - base), 0, 0,
-			     "instruction budget of %llu exhausted (endless loop?)",
-			     (unsigned long long)st->budget);
+	return bee_run_fault_budget(st, (long)(pc - base));
 fault_mem:
 	st->result->insns = executed;
-	return run_fault_mem(st, (long)(pc - base), fault_addr, fault_size, fault_write, fault_base,
-			     reg[fault_base], pc->off, stack_top);
+	return bee_run_fault_mem(st, (long)(pc - base), fault_addr, fault_size, fault_write,
+				 fault_base, reg[fault_base], pc->off, stack_top);
 fault_align:
 	st->result->insns = executed;
-	return bee_error_set(&st->result->err, -EFAULT, (long)(pc - base), 0, 0,
-			     "misaligned atomic access of %u bytes at 0x%llx", fault_size,
-			     (unsigned long long)fault_addr);
+	return bee_run_fault_align(st, (long)(pc - base), fault_addr, fault_size, stack_top);
 #endif
 
 #undef DST

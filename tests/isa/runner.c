@@ -1,8 +1,8 @@
 /*
  * runner.c - the data-driven ISA test runner.
  *
- *     isa_runner [--engine interp] [--mode checked|fast] [--no-coverage]
- *                [--verbose] FILE_OR_DIR...
+ *     isa_runner [--engine interp|jit] [--mode checked|fast] [--compare ENGINE]
+ *                [--blind] [--no-coverage] [--verbose] FILE_OR_DIR...
  *
  * Theory of operation: every .data file (format: tests/isa/README.md) holds
  * tests separated by "== name" lines.  A test is a program (assembly or raw
@@ -10,7 +10,11 @@
  * a result (r0) or an error (with the stage that must report it, and
  * optionally its errno, instruction index and a substring of its message).
  * Each test is assembled with bee_asm, prepared with bee_code_load and run
- * once with bee_code_run on the chosen engine.
+ * once with bee_code_run on the chosen engine.  With --compare, it then
+ * runs again on a second engine, on the same input buffer restored to its
+ * first contents, and the two runs must agree on everything observable:
+ * return code, r0, the error's code, instruction and message, the number
+ * of instructions executed and the memory left behind.
  *
  * The coverage check makes forgetting an instruction impossible: every
  * program of a passing test is decoded with bee_check_program, and the
@@ -48,6 +52,7 @@ static const struct {
 	enum bee_engine engine;
 } engines[] = {
 	{"interp", BEE_ENGINE_INTERP},
+	{"jit", BEE_ENGINE_JIT},
 };
 
 /* ------------------------------------------------------------------ */
@@ -291,6 +296,9 @@ struct test {
 
 struct runner {
 	enum bee_engine engine;
+	bool compare;                 /* --compare: also run on compare_engine */
+	bool blind;                   /* --blind: load with bee_code_opts.jit_blind */
+	enum bee_engine compare_engine;
 	bool fast;
 	bool verbose;
 	bool coverage;
@@ -618,6 +626,61 @@ static void mark_coverage(struct runner *r, const struct bpf_insn *insns, size_t
 	free(d);
 }
 
+static const char *engine_name(enum bee_engine e);
+
+/*
+ * --compare: run code again on the other engine, on the same buffer with
+ * its contents from before the first run (so that addresses in messages
+ * are the same), and compare with the first run (rc, first, and the
+ * memory it left in mem).  Returns false with why set on a difference.
+ */
+static bool compare_engines(struct runner *r, const struct bee_code *code,
+			    const struct bee_run_opts *ropts, int rc, const struct bee_run_result *first,
+			    uint8_t *mem, const uint8_t *mem_before, size_t mem_len, char *why,
+			    size_t why_len)
+{
+	uint8_t *mem_after = NULL;
+	if (mem_len) {
+		mem_after = malloc(mem_len);
+		if (!mem_after) {
+			snprintf(why, why_len, "out of memory");
+			return false;
+		}
+		memcpy(mem_after, mem, mem_len);
+		memcpy(mem, mem_before, mem_len);
+	}
+	struct bee_run_opts o2 = *ropts;
+	o2.engine = r->compare_engine;
+	struct bee_run_result res2;
+	memset(&res2, 0, sizeof(res2));
+	bee_error_clear(&res2.err);
+	reset_helper_state();
+	int rc2 = bee_code_run(code, &o2, &res2);
+	const char *a = engine_name(ropts->engine), *b = engine_name(r->compare_engine);
+	bool same = false;
+	if (rc != rc2)
+		snprintf(why, why_len, "%s returned %d, %s %d (%s / %s)", a, rc, b, rc2, first->err.msg,
+			 res2.err.msg);
+	else if (!rc && first->r0 != res2.r0)
+		snprintf(why, why_len, "%s r0 = 0x%llx, %s r0 = 0x%llx", a,
+			 (unsigned long long)first->r0, b, (unsigned long long)res2.r0);
+	else if (first->insns != res2.insns)
+		snprintf(why, why_len, "%s executed %llu insns, %s %llu", a,
+			 (unsigned long long)first->insns, b, (unsigned long long)res2.insns);
+	else if (first->err.code != res2.err.code || first->err.insn != res2.err.insn ||
+		 strcmp(first->err.msg, res2.err.msg))
+		snprintf(why, why_len, "errors differ: %s insn %ld \"%s\", %s insn %ld \"%s\"", a,
+			 first->err.insn, first->err.msg, b, res2.err.insn, res2.err.msg);
+	else if (mem_len && memcmp(mem, mem_after, mem_len))
+		snprintf(why, why_len, "%s and %s leave different memory", a, b);
+	else
+		same = true;
+	if (mem_len)
+		memcpy(mem, mem_after, mem_len); /* the first run's, for mem-after */
+	free(mem_after);
+	return same;
+}
+
 /*
  * Run t; returns 1 for pass, 0 for fail, -1 for skip.  why receives the
  * reason for a failure.
@@ -712,6 +775,7 @@ static int run_test(struct runner *r, struct test *t, char *why, size_t why_len)
 		.helpers = t->helpers,
 		.kfuncs = t->kfuncs,
 		.trusted = r->fast,
+		.jit_blind = r->blind,
 	};
 	code = bee_code_load(insns, n, &copts, &o.err);
 	if (!code) {
@@ -733,8 +797,24 @@ static int run_test(struct runner *r, struct test *t, char *why, size_t why_len)
 	struct bee_run_result res;
 	memset(&res, 0, sizeof(res));
 	bee_error_clear(&res.err);
+	uint8_t *mem_before = NULL;
+	if (r->compare && mem_len) {
+		mem_before = malloc(mem_len);
+		if (!mem_before) {
+			snprintf(why, why_len, "out of memory");
+			goto out;
+		}
+		memcpy(mem_before, mem, mem_len);
+	}
 	reset_helper_state();
 	int rc = bee_code_run(code, &ropts, &res);
+	if (r->compare) {
+		bool same = compare_engines(r, code, &ropts, rc, &res, mem, mem_before, mem_len, why,
+					    why_len);
+		free(mem_before);
+		if (!same)
+			goto out;
+	}
 	if (rc < 0) {
 		o.stage = STAGE_RUN;
 		o.err = res.err;
@@ -1073,11 +1153,29 @@ static void check_coverage(struct runner *r)
 	}
 }
 
+static const char *engine_name(enum bee_engine e)
+{
+	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
+		if (engines[i].engine == e)
+			return engines[i].name;
+	return "?";
+}
+
+static bool engine_by_name(const char *name, enum bee_engine *out)
+{
+	for (size_t k = 0; k < sizeof(engines) / sizeof(engines[0]); k++)
+		if (!strcmp(engines[k].name, name)) {
+			*out = engines[k].engine;
+			return true;
+		}
+	return false;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: isa_runner [--engine NAME] [--mode checked|fast] [--no-coverage] [--verbose]\n"
-		"                  FILE_OR_DIR...\n"
+		"Usage: isa_runner [--engine NAME] [--mode checked|fast] [--compare NAME]\n"
+		"                  [--no-coverage] [--verbose] FILE_OR_DIR...\n"
 		"Runs the data-driven ISA tests (format: tests/isa/README.md).\n"
 		"  --engine NAME   execution engine:");
 	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
@@ -1085,6 +1183,9 @@ static void usage(FILE *out)
 	fprintf(out, " (default %s)\n"
 		     "  --mode fast     load as trusted and run unchecked; tests that expect an\n"
 		     "                  error, set max_insns or are checked_only are skipped\n"
+		     "  --compare NAME  also run every test on engine NAME and require the same\n"
+		     "                  result, error, message, instruction count and memory\n"
+		     "  --blind         JIT: load with constant blinding\n"
 		     "  --no-coverage   do not require every instruction to be covered\n"
 		     "  --verbose       print details of every run\n",
 		engines[0].name);
@@ -1098,17 +1199,16 @@ int main(int argc, char **argv)
 	int first_path = argc;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (!strcmp(a, "--engine") && i + 1 < argc) {
+		if ((!strcmp(a, "--engine") || !strcmp(a, "--compare")) && i + 1 < argc) {
 			const char *name = argv[++i];
-			size_t k = 0;
-			while (k < sizeof(engines) / sizeof(engines[0]) && strcmp(engines[k].name, name))
-				k++;
-			if (k == sizeof(engines) / sizeof(engines[0])) {
+			bool compare = !strcmp(a, "--compare");
+			if (!engine_by_name(name, compare ? &r.compare_engine : &r.engine)) {
 				fprintf(stderr, "isa_runner: unknown engine '%s'\n", name);
 				usage(stderr);
 				return 2;
 			}
-			r.engine = engines[k].engine;
+			if (compare)
+				r.compare = true;
 		} else if (!strcmp(a, "--mode") && i + 1 < argc) {
 			const char *m = argv[++i];
 			if (!strcmp(m, "fast"))
@@ -1119,6 +1219,8 @@ int main(int argc, char **argv)
 				usage(stderr);
 				return 2;
 			}
+		} else if (!strcmp(a, "--blind")) {
+			r.blind = true;
 		} else if (!strcmp(a, "--no-coverage")) {
 			r.coverage = false;
 		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {

@@ -1,5 +1,5 @@
 /*
- * diff_kernel.c - differential test of bee's interpreter against the real
+ * diff_kernel.c - differential test of bee's engines against the real
  * kernel.
  *
  *   diff_kernel [--count N] [--seed S] [--index I] [--min-body A] [--max-body B]
@@ -9,7 +9,10 @@
  * kernel as a socket filter and run once with BPF_PROG_TEST_RUN on a
  * zeroed 64-byte packet.  A socket filter returns 32 bits, so each program
  * is loaded twice, the second time with "r0 >>= 32" before its exit, and
- * the halves are put together.  bee runs the same program in checked mode.
+ * the halves are put together.  bee runs the same program on each of its
+ * engines and modes: the interpreter and the JIT, checked and fast.  They
+ * must all give the same r0 (and the two checked runs the same
+ * instruction count) before "bee" has an answer to compare.
  *
  * A third opinion settles disagreements: refeval.c, a plain evaluator of
  * RFC 9669 sharing no code with bee.  It also runs on every program, so a
@@ -108,64 +111,99 @@ struct bee_result {
 	const char *stage; /* "load" or "run" when err != 0 */
 };
 
+/* bee's engines and modes; every program runs on each. */
+static const struct {
+	const char *name;
+	enum bee_engine engine;
+	bool checked;
+} bee_configs[] = {
+	{"interpreter (checked)", BEE_ENGINE_INTERP, true},
+	{"JIT (checked)", BEE_ENGINE_JIT, true},
+	{"interpreter (fast)", BEE_ENGINE_INTERP, false},
+	{"JIT (fast)", BEE_ENGINE_JIT, false},
+};
+#define N_BEE_CONFIGS (sizeof(bee_configs) / sizeof(bee_configs[0]))
+
+static double bee_seconds[N_BEE_CONFIGS]; /* time spent running, per config */
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * Run on every bee engine and mode: the checked interpreter first, and
+ * the others must agree with it on r0 (the checked JIT on the instruction
+ * count too).  The fast paths run only after the checked run completed
+ * without a fault: they have no checks (the generator's programs are also
+ * verified by the kernel in the same test), and runs are deterministic.
+ */
 static struct bee_result bee_run(const struct bpf_insn *insns, size_t n)
 {
 	struct bee_result br = {0};
 	unsigned char packet[PACKET_LEN] = {0};
 	struct bee_code_opts copts = {.sz = sizeof(copts)};
-	struct bee_code *code = bee_code_load(insns, n, &copts, &br.why);
+	struct bee_code *code[2] = {NULL, NULL}; /* untrusted (checked), trusted (fast) */
+	uint64_t checked_insns = 0;
 
-	if (!code) {
-		br.err = br.why.code ? br.why.code : -EINVAL;
-		br.stage = "load";
-		return br;
+	for (size_t c = 0; c < N_BEE_CONFIGS; c++) {
+		int k = bee_configs[c].checked ? 0 : 1;
+		if (!code[k]) {
+			copts.trusted = k == 1;
+			code[k] = bee_code_load(insns, n, &copts, &br.why);
+			if (!code[k]) {
+				br.err = br.why.code ? br.why.code : -EINVAL;
+				br.stage = k ? "load (trusted)" : "load";
+				break;
+			}
+		}
+		struct bee_run_opts ropts = {
+			.sz = sizeof(ropts),
+			.engine = bee_configs[c].engine,
+			.flags = bee_configs[c].checked ? BEE_RUN_CHECKED : 0,
+			.mem = packet,
+			.mem_len = sizeof(packet),
+			.max_insns = MAX_STEPS,
+		};
+		struct bee_run_result res;
+		memset(&res, 0, sizeof(res));
+		memset(packet, 0, sizeof(packet));
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int err = bee_code_run(code[k], &ropts, &res);
+		bee_seconds[c] += seconds_since(&t0);
+		if (c == 0) {
+			if (err) {
+				br.err = err;
+				br.why = res.err;
+				br.stage = "run";
+				break;
+			}
+			br.r0 = res.r0;
+			checked_insns = res.insns;
+			continue;
+		}
+		bool insns_differ = bee_configs[c].checked && res.insns != checked_insns;
+		if (err || res.r0 != br.r0 || insns_differ) {
+			br.err = err ? err : -EDOM;
+			br.why = res.err;
+			if (!err && insns_differ)
+				snprintf(br.why.msg, sizeof(br.why.msg),
+					 "%s executed %llu instructions, %s %llu", bee_configs[c].name,
+					 (unsigned long long)res.insns, bee_configs[0].name,
+					 (unsigned long long)checked_insns);
+			else if (!err)
+				snprintf(br.why.msg, sizeof(br.why.msg), "%s returned 0x%llx, %s 0x%llx",
+					 bee_configs[c].name, (unsigned long long)res.r0,
+					 bee_configs[0].name, (unsigned long long)br.r0);
+			br.stage = bee_configs[c].name;
+			break;
+		}
 	}
-	struct bee_run_opts ropts = {
-		.sz = sizeof(ropts),
-		.engine = BEE_ENGINE_INTERP,
-		.flags = BEE_RUN_CHECKED,
-		.mem = packet,
-		.mem_len = sizeof(packet),
-		.max_insns = MAX_STEPS,
-	};
-	struct bee_run_result res;
-	memset(&res, 0, sizeof(res));
-	int err = bee_code_run(code, &ropts, &res);
-	bee_code_free(code);
-	if (err) {
-		br.err = err;
-		br.why = res.err;
-		br.stage = "run";
-		return br;
-	}
-	br.r0 = res.r0;
-
-	/*
-	 * The fast path must agree too.  Running it is safe here: the checked
-	 * run of this very program on this very input completed without a
-	 * fault, and the run is deterministic (the generator's programs are
-	 * also verified by the kernel in the same test).
-	 */
-	copts.trusted = true;
-	code = bee_code_load(insns, n, &copts, &br.why);
-	if (!code) {
-		br.err = br.why.code ? br.why.code : -EINVAL;
-		br.stage = "load (trusted)";
-		return br;
-	}
-	ropts.flags = 0;
-	memset(packet, 0, sizeof(packet));
-	err = bee_code_run(code, &ropts, &res);
-	bee_code_free(code);
-	if (err || res.r0 != br.r0) {
-		br.err = err ? err : -EDOM;
-		br.why = res.err;
-		if (!err)
-			snprintf(br.why.msg, sizeof(br.why.msg),
-				 "fast path returned 0x%llx, checked path 0x%llx",
-				 (unsigned long long)res.r0, (unsigned long long)br.r0);
-		br.stage = "fast run";
-	}
+	bee_code_free(code[0]);
+	bee_code_free(code[1]);
 	return br;
 }
 
@@ -391,8 +429,8 @@ static void usage(FILE *out)
 		"Usage: diff_kernel [--count N] [--seed S] [--index I] [--min-body A]\n"
 		"                   [--max-body B] [--verbose]\n"
 		"Run N random programs (default 10000) from seed S (default 1) on the kernel\n"
-		"and on bee's interpreter and compare their results; --index runs program I\n"
-		"of the seed alone and prints it.\n");
+		"and on bee's engines (interpreter and JIT, checked and fast) and compare\n"
+		"their results; --index runs program I of the seed alone and prints it.\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -585,9 +623,12 @@ int main(int argc, char **argv)
 	printf("\n");
 	if (bee_vs_ref)
 		printf("diff_kernel: bee differs from refeval on %" PRIu64 " programs\n", bee_vs_ref);
-	if (verbose) {
-		printf("diff_kernel: %.1f s, %.0f programs/s\n", secs, secs > 0 ? (double)ran / secs : 0.0);
+	printf("diff_kernel: %.1f s, %.0f programs/s; time running bee:", secs,
+	       secs > 0 ? (double)ran / secs : 0.0);
+	for (size_t c = 0; c < N_BEE_CONFIGS; c++)
+		printf("%s %s %.2f s", c ? "," : "", bee_configs[c].name, bee_seconds[c]);
+	printf("\n");
+	if (verbose)
 		print_coverage();
-	}
 	return disagree || failed_other || bee_vs_ref ? 1 : 0;
 }

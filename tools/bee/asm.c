@@ -4,6 +4,7 @@
  *   bee asm [-o OUT] [--hex] FILE|-
  *   bee disasm [--raw|--hex|--asm] [--syntax c|mnemonic] [--opcodes] [--bytes]
  *              [--no-index] [--labels] FILE|-
+ *   bee disasm --jited [--checked|--fast] [--blind] [--att] [...] FILE|-
  *
  * Raw bytecode is 8-byte little-endian instructions, as in an ELF section
  * and as bpf_conformance and the kernel's tools write them.
@@ -47,11 +48,20 @@ static void disasm_usage(FILE *out)
 		"  --opcodes             print the opcode byte, \"(b7) \"\n"
 		"  --bytes               print each instruction's raw bytes\n"
 		"  --no-index            leave out the \"   0: \" instruction index\n"
-		"  --labels              jump and call targets as labels (L5:)\n");
+		"  --labels              jump and call targets as labels (L5:)\n"
+		"Native code (x86-64, disassembled with Capstone):\n"
+		"  --jited               each instruction followed by the code bee's JIT made of it,\n"
+		"                        and the JIT's entry, exit and fault routines; --opcodes\n"
+		"                        also prints each native instruction's bytes\n"
+		"  --checked             the image for untrusted code (the default): bee runs\n"
+		"                        every program checked, so this is the code that runs\n"
+		"  --fast                the image for trusted code, without run-time checks\n"
+		"                        (for reference: bee never runs untrusted code so)\n"
+		"  --blind               with the program's constants blinded\n"
+		"  --att                 AT&T syntax for the native code (default: Intel)\n");
 }
 
-/* The instruction's 8 bytes in the order they lie in a file. */
-static void insn_bytes(const struct bpf_insn *insn, uint8_t b[8])
+void tool_insn_bytes(const struct bpf_insn *insn, uint8_t b[8])
 {
 	uint16_t off = (uint16_t)insn->off;
 	uint32_t imm = (uint32_t)insn->imm;
@@ -113,7 +123,7 @@ int cmd_asm(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++) {
 		uint8_t b[8];
-		insn_bytes(&insns[i], b);
+		tool_insn_bytes(&insns[i], b);
 		if (hex) {
 			for (int k = 0; k < 8; k++)
 				fprintf(out, "%02x", b[k]);
@@ -140,6 +150,8 @@ int cmd_disasm(int argc, char **argv)
 	const char *format = "raw", *in_path = NULL;
 	enum bee_syntax syntax = BEE_SYNTAX_C;
 	unsigned flags = BEE_DISASM_INDEX;
+	struct tool_jited_opts jited = {0};
+	bool want_jited = false, jited_only = false;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -169,6 +181,17 @@ int cmd_disasm(int argc, char **argv)
 			flags &= ~(unsigned)BEE_DISASM_INDEX;
 		} else if (!strcmp(arg, "--labels")) {
 			flags |= BEE_DISASM_LABELS;
+		} else if (!strcmp(arg, "--jited")) {
+			want_jited = true;
+		} else if (!strcmp(arg, "--checked") || !strcmp(arg, "--fast")) {
+			jited.fast = arg[2] == 'f';
+			jited_only = true;
+		} else if (!strcmp(arg, "--blind")) {
+			jited.blind = true;
+			jited_only = true;
+		} else if (!strcmp(arg, "--att")) {
+			jited.att = true;
+			jited_only = true;
 		} else if (arg[0] == '-' && arg[1]) {
 			tool_err("disasm: unknown option '%s'", arg);
 			disasm_usage(stderr);
@@ -184,11 +207,27 @@ int cmd_disasm(int argc, char **argv)
 		disasm_usage(stderr);
 		return 2;
 	}
+	if (jited_only && !want_jited) {
+		tool_err("disasm: --checked, --fast, --blind and --att need --jited");
+		return 2;
+	}
+	if (want_jited && (flags & BEE_DISASM_LABELS)) {
+		tool_err("disasm: --labels does not go with --jited");
+		return 2;
+	}
 
 	struct bpf_insn *insns;
 	size_t n;
 	if (tool_load_program(in_path, format, &insns, &n))
 		return 1;
+	if (want_jited) {
+		jited.syntax = syntax;
+		jited.flags = flags;
+		jited.native_bytes = (flags & BEE_DISASM_OPCODE) != 0;
+		int status = tool_disasm_jited(insns, n, &jited, in_path);
+		free(insns);
+		return status;
+	}
 	struct bee_error err;
 	bee_error_clear(&err);
 	int ret = bee_disasm(insns, n, syntax, flags, stdout, &err);

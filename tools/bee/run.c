@@ -35,7 +35,8 @@ static void run_usage(FILE *out)
 		"  --mem-hex HEX      bytes given as hex (\"01 02 ff\" or \"0102ff\")\n"
 		"  --mem-readonly     the program may not write its input memory\n"
 		"Execution:\n"
-		"  --engine interp    execution engine (interp; the JIT is to come)\n"
+		"  --engine NAME      execution engine: interp (default) or jit (x86-64)\n"
+		"  --blind            JIT: blind the program's constants in the native code\n"
 		"  --max-insns N      stop after N instructions (default: no limit)\n"
 		"  --stats            also print the number of instructions executed\n"
 		"  --no-helpers       do not provide bee's built-in helpers\n");
@@ -47,7 +48,11 @@ static int parse_engine(const char *s, enum bee_engine *out)
 		*out = BEE_ENGINE_INTERP;
 		return 0;
 	}
-	tool_err("unknown engine '%s' (available: interp)", s);
+	if (!strcmp(s, "jit")) {
+		*out = BEE_ENGINE_JIT;
+		return 0;
+	}
+	tool_err("unknown engine '%s' (available: interp, jit)", s);
 	return -1;
 }
 
@@ -65,11 +70,12 @@ int cmd_run(int argc, char **argv)
 		{"max-insns", required_argument, NULL, 'n'},
 		{"stats", no_argument, NULL, 's'},
 		{"no-helpers", no_argument, NULL, 'H'},
+		{"blind", no_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *format = "asm", *program_hex = NULL, *mem_file = NULL, *mem_hex = NULL;
-	bool mem_readonly = false, stats = false, helpers = true;
+	bool mem_readonly = false, stats = false, helpers = true, blind = false;
 	enum bee_engine engine = BEE_ENGINE_INTERP;
 	uint64_t max_insns = 0;
 	int c;
@@ -99,6 +105,7 @@ int cmd_run(int argc, char **argv)
 		}
 		case 's': stats = true; break;
 		case 'H': helpers = false; break;
+		case 'B': blind = true; break;
 		case 'h': run_usage(stdout); return 0;
 		default: run_usage(stderr); return 2;
 		}
@@ -151,7 +158,7 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	const char *name = program_hex ? "--program" : argv[optind];
-	struct bee_code_opts copts = {.sz = sizeof(copts), .helpers = table};
+	struct bee_code_opts copts = {.sz = sizeof(copts), .helpers = table, .jit_blind = blind};
 	struct bee_code *code = bee_code_load(insns, n, &copts, &err);
 	int status = 0;
 	if (!code) {
