@@ -173,12 +173,45 @@ static inline int kb_kernel_test_run(int fd, void *data, uint32_t len, uint32_t 
 	return 0;
 }
 
+/*
+ * The native code the kernel's JIT made of fd (BPF_OBJ_GET_INFO_BY_FD with
+ * jited_prog_insns): copies up to cap bytes to out and returns the image's
+ * full length, or a negative errno.
+ */
+static inline long kb_kernel_jited(int fd, uint8_t *out, uint32_t cap)
+{
+	struct bpf_prog_info info;
+	memset(&info, 0, sizeof(info));
+	info.jited_prog_len = cap;
+	info.jited_prog_insns = (uint64_t)(uintptr_t)out;
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = (uint32_t)fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (uint64_t)(uintptr_t)&info;
+	if (kb_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) < 0)
+		return -errno;
+	return (long)info.jited_prog_len;
+}
+
 /* ---- timing ------------------------------------------------------------- */
 
 static inline uint64_t kb_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * CPU time of the calling thread: time the thread spent off the CPU (the
+ * VM running something else) is left out, as the kernel's test-run
+ * duration leaves out the time it yields the CPU.
+ */
+static inline uint64_t kb_thread_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 

@@ -62,7 +62,7 @@ enum x86_alu {
 enum x86_ext {
 	X86_EXT_ADD = 0, X86_EXT_OR = 1, X86_EXT_AND = 4, X86_EXT_SUB = 5,
 	X86_EXT_XOR = 6, X86_EXT_CMP = 7,
-	X86_EXT_SHL = 4, X86_EXT_SHR = 5, X86_EXT_SAR = 7,
+	X86_EXT_ROL = 0, X86_EXT_SHL = 4, X86_EXT_SHR = 5, X86_EXT_SAR = 7,
 };
 
 static inline bool x86_fits8(int64_t v)
@@ -439,7 +439,7 @@ static inline void emit_cqo(struct jit_buf *b, unsigned w)
 	emit_u8(b, 0x99);
 }
 
-/* shl/shr/sar dst, imm8 (C1 /ext ib) */
+/* rol/shl/shr/sar dst, imm8 (C1 /ext ib) */
 static inline void emit_shift_ri(struct jit_buf *b, unsigned w, enum x86_ext ext, int dst, uint8_t imm)
 {
 	emit_op_rr(b, w, 0xc1, ext, dst);
@@ -487,6 +487,41 @@ static inline void emit_xchg_mr(struct jit_buf *b, unsigned w, int base, int32_t
 static inline void emit_lock_cmpxchg(struct jit_buf *b, unsigned w, int base, int32_t disp, int src)
 {
 	emit_op_rm(b, w | X86_LOCK, 0x0fb1, src, base, disp);
+}
+
+/* ---- padding ---- */
+
+/* n bytes of padding that executes as no-ops: the recommended long nops
+ * (0F 1F /0 with a growing address form, 66 for one byte more), at most
+ * 9 bytes each; from 16 bytes on, a jmp rel8 over int3 filler, since
+ * skipping the gap costs less than decoding it. */
+static inline void emit_nops(struct jit_buf *b, size_t n)
+{
+	static const uint8_t nops[10][9] = {
+		{0},
+		{0x90},
+		{0x66, 0x90},
+		{0x0f, 0x1f, 0x00},
+		{0x0f, 0x1f, 0x40, 0x00},
+		{0x0f, 0x1f, 0x44, 0x00, 0x00},
+		{0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
+		{0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+		{0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+		{0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+	};
+	if (n >= 16 && n - 2 <= 127) {
+		emit_u8(b, 0xeb);                   /* jmp rel8 over the filler */
+		emit_u8(b, (uint8_t)(n - 2));
+		for (size_t i = 2; i < n; i++)
+			emit_u8(b, 0xcc);           /* int3 */
+		return;
+	}
+	while (n) {
+		size_t k = n > 9 ? 9 : n;
+		for (size_t i = 0; i < k; i++)
+			emit_u8(b, nops[k][i]);     /* nop (1 to 9 bytes) */
+		n -= k;
+	}
 }
 
 /* ---- stack and control flow ---- */

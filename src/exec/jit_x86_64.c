@@ -11,16 +11,21 @@
  * choosing the short (rel8) form for a jump whose distance fits in the
  * previous pass's layout, measured from the end of the jump's instruction
  * (every such jump is the last machine instruction of its BPF
- * instruction).  Code only ever shrinks: if every instruction is no longer
- * than in the previous pass, no distance grows, so no short jump has to
- * become long again.  Once a pass ends where the previous one did, the
- * layout is a fixed point (checked mode's cold copies follow the main
- * code and never change size, so they only move); the final pass emits
- * into memory mapped read-write and checks that every instruction lands
- * where the layout says, and the memory becomes read + execute.  Compilation is linear in
- * the program's length times the (small) number of passes; after
- * MAX_PASSES without convergence the layout falls back to long jumps
- * everywhere, which needs no iteration.
+ * instruction; padding ahead of a loop head is allowed for).  Loop heads
+ * are padded to a good place (emit_loop_align), and that padding depends
+ * on the position, so code can move both ways from pass to pass.  Once a
+ * pass puts every instruction where the previous one did, the layout is a
+ * fixed point: the next pass would decide every jump and every padding
+ * the same (checked mode's cold copies follow the main code and never
+ * change size, so they only move).  The final pass emits into memory
+ * mapped read-write and checks that every instruction lands where the
+ * layout says, and the memory becomes read + execute.  Only jumps change
+ * size from pass to pass, so the measuring passes after the first step
+ * over every other instruction by its recorded size.  Compilation is
+ * linear in the program's length times the (small) number of passes;
+ * after MAX_PASSES without convergence the layout falls back to long
+ * jumps everywhere and loop heads aligned by position alone, which needs
+ * no iteration.
  *
  * Registers.  BPF r0..r10 live in x86 registers the whole time:
  *
@@ -34,6 +39,14 @@
  * rdx, rcx, r8 and their result comes back in rax.  The caller-saved BPF
  * registers are saved around the call, as the interpreter leaves r1..r5
  * unchanged by a call.
+ *
+ * Fast mode goes beyond one instruction at a time in two places, both
+ * invisible to the program: a rotate written out with two shifts and an
+ * or becomes a rol (match_rotate), and a program whose frame pointer
+ * never escapes keeps up to four stack slots in r9, r10, r11 and rbp,
+ * which it then has no other use for (promote_stack).  In both modes loop
+ * heads are padded so that a short loop sits in one 64-byte line
+ * (emit_loop_align).
  *
  * Frames.  The program's code is reached with a native call from the
  * entry routine and a bpf-to-bpf call is a native call too, so every exit
@@ -147,6 +160,7 @@ static const uint8_t volatile_regs[] = {X86_RAX, X86_RCX, X86_RDX, X86_RSI, X86_
 static const uint8_t helper_saved[] = {X86_RDI, X86_RSI, X86_RDX, X86_RCX, X86_R8, X86_R9};
 
 #define MAX_PASSES 32
+#define LOOP_PAD_MAX 63 /* most padding ahead of a loop head (emit_loop_align) */
 
 /* ---- the compiler's state during one pass ---- */
 
@@ -164,6 +178,21 @@ struct jit {
 	 * many instructions of pc's block follow it. */
 	const bool *block_start;
 	const uint32_t *ahead;
+	/* Loop heads (targets of backward jumps): loop_end[pc] is one past the
+	 * last instruction that jumps back to pc, 0 when none does. */
+	const uint32_t *loop_end;
+	const bool *is_target;   /* a jump or call lands on pc */
+	/* Fast mode: stack slots kept in registers (see promote_stack).
+	 * slot_reg[k] holds the 8 bytes at r10 - 8 (k + 1), 0 (never a slot
+	 * register) when they stay in memory. */
+	uint8_t slot_reg[BEE_STACK_SIZE / 8];
+	bool promoted;
+	bool align_simple;       /* place loop heads by position only (fallback layout) */
+	/* Bytes of each instruction's code, jumps aside, recorded by the first
+	 * pass: nothing but a jump changes size from pass to pass, so the
+	 * measuring passes after the first step over everything else. */
+	uint32_t *sizes;
+	bool sizes_known;
 
 	struct jit_buf b;
 	/* Layouts are 2 (n + 1) offsets: where each instruction's code starts
@@ -403,8 +432,14 @@ static void emit_branch(struct jit *j, size_t pc, size_t target, int cc)
 	size_t to = 0;
 	if (j->layout) {
 		to = j->layout[target];
-		near = j->allow_short &&
-		       x86_fits8((int64_t)j->layout[target] - (int64_t)j->layout[pc + 1]);
+		/* layout[pc + 1] is where this jump ends, unless padding for a
+		 * loop head at pc + 1 follows it: then the jump ends up to
+		 * LOOP_PAD_MAX bytes earlier, which only lengthens a forward
+		 * jump (a backward one gets shorter, and cannot overshoot). */
+		int64_t d = (int64_t)j->layout[target] - (int64_t)j->layout[pc + 1];
+		if (pc + 1 < j->n && j->loop_end[pc + 1] && target > pc)
+			d += LOOP_PAD_MAX;
+		near = j->allow_short && x86_fits8(d);
 	}
 	if (near)
 		emit_jmp_rel8(b, cc, to);                    /* jmp/jcc rel8 */
@@ -970,6 +1005,230 @@ static void emit_call_local(struct jit *j, const struct bee_dinsn *d, size_t pc)
 	emit_alu_mi(b, 0, X86_EXT_SUB, R_CTX, CTX(depth), 1);    /* sub dword [r12 + depth], 1 */
 }
 
+/* ---- idioms spanning instructions (fast mode) ---- */
+
+/*
+ * eBPF has no rotate, so a rotate of x by k is written out with two
+ * shifts and an or (C compilers emit this for (x << k) | (x >> (64 - k))):
+ *
+ *   five instructions:          four (x shifted in place):
+ *     p = x; p <<= k              p = x; p <<= k      (or the >> half)
+ *     q = x; q >>= 64 - k         x >>= 64 - k        (the other half)
+ *     p |= q  (or q |= p)         x |= p  (or p |= x)
+ *
+ * in either order of the halves, with |, ^ or + (the halves share no
+ * bit).  The result register gets rotl(x, k) with one rol, which takes a
+ * cycle off the dependency chain through x; the other register still gets
+ * its shifted half, so every register ends as the instructions leave it.
+ * Only within straight-line code: no instruction after the first may be a
+ * jump target.  Checked mode keeps its instruction-by-instruction code.
+ */
+struct rotate {
+	size_t len;      /* instructions covered; 0: no match */
+	int x;           /* BPF registers: the source, */
+	int res, aux;    /* the result (rotated) and the other half */
+	unsigned k_left; /* rotl amount */
+	bool aux_left;   /* aux holds x << k_left (else x >> (64 - k_left)) */
+};
+
+static bool rot_shift(const struct bee_dinsn *d, int reg, bool *left, unsigned *k)
+{
+	if ((d->op != BEE_OP_LSH64_IMM && d->op != BEE_OP_RSH64_IMM) || d->dst != reg ||
+	    d->imm <= 0 || d->imm >= 64)
+		return false;
+	*left = d->op == BEE_OP_LSH64_IMM;
+	*k = (unsigned)d->imm;
+	return true;
+}
+
+static struct rotate match_rotate(const struct jit *j, size_t pc)
+{
+	struct rotate r = {0};
+	const struct bee_dinsn *d = &j->d[pc];
+	if (j->checked || pc + 4 > j->n || d[0].op != BEE_OP_MOV64_REG || d[0].dst == d[0].src)
+		return r;
+	for (size_t i = 1; i < 4; i++)
+		if (j->is_target[pc + i] || d[i].slots != 1)
+			return r;
+	int x = d[0].src, p = d[0].dst, q;
+	bool lp, lq;
+	unsigned kp, kq;
+	size_t comb;
+	if (!rot_shift(&d[1], p, &lp, &kp))
+		return r;
+	if (d[2].op == BEE_OP_MOV64_REG && pc + 5 <= j->n && !j->is_target[pc + 4] &&
+	    d[4].slots == 1) {
+		q = d[2].dst; /* five instructions: q = x; q shifted */
+		if (d[2].src != x || q == x || q == p || !rot_shift(&d[3], q, &lq, &kq))
+			return r;
+		comb = 4;
+	} else {
+		q = x; /* four: x shifted in place */
+		if (!rot_shift(&d[2], q, &lq, &kq))
+			return r;
+		comb = 3;
+	}
+	if (lp == lq || kp + kq != 64)
+		return r;
+	const struct bee_dinsn *c = &d[comb];
+	if (c->op != BEE_OP_OR64_REG && c->op != BEE_OP_XOR64_REG && c->op != BEE_OP_ADD64_REG)
+		return r;
+	if (!((c->dst == p && c->src == q) || (c->dst == q && c->src == p)))
+		return r;
+	r.len = comb + 1;
+	r.x = x;
+	r.res = c->dst;
+	r.aux = c->src;
+	r.k_left = lp ? kp : kq;
+	r.aux_left = r.aux == p ? lp : lq;
+	return r;
+}
+
+static void emit_rotate(struct jit *j, const struct rotate *r)
+{
+	struct jit_buf *b = &j->b;
+	int x = reg_map[r->x], res = reg_map[r->res], aux = reg_map[r->aux];
+	enum x86_ext aux_op = r->aux_left ? X86_EXT_SHL : X86_EXT_SHR;
+	uint8_t aux_k = (uint8_t)(r->aux_left ? r->k_left : 64 - r->k_left);
+	if (aux != x) {
+		emit_mov_rr(b, X86_W, aux, x);                       /* mov aux, x */
+		emit_shift_ri(b, X86_W, aux_op, aux, aux_k);         /* shl/shr aux, k */
+		if (res != x)
+			emit_mov_rr(b, X86_W, res, x);               /* mov res, x */
+		emit_shift_ri(b, X86_W, X86_EXT_ROL, res, (uint8_t)r->k_left); /* rol res, k */
+	} else {
+		emit_mov_rr(b, X86_W, res, x);                       /* mov res, x */
+		emit_shift_ri(b, X86_W, X86_EXT_ROL, res, (uint8_t)r->k_left); /* rol res, k */
+		emit_shift_ri(b, X86_W, aux_op, aux, aux_k);         /* shl/shr x, k */
+	}
+}
+
+/* ---- stack slots in registers (fast mode) ---- */
+
+/* Registers free in fast mode for a program that promote_stack accepts:
+ * the budget (checked mode only), both scratch registers (their users are
+ * refused below) and the frame pointer (every access through it goes). */
+static const uint8_t slot_regs[] = {X86_R9, X86_R10, X86_R11, X86_RBP};
+
+static bool is_stack_dw(const struct bee_dinsn *d)
+{
+	switch ((enum bee_op)d->op) {
+	case BEE_OP_LDXDW:
+		return d->src == 10;
+	case BEE_OP_STXDW:
+	case BEE_OP_STDW:
+		return d->dst == 10;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A small function's stack is often a handful of 8-byte slots that clang
+ * spills to and reloads, always at the same r10 offsets.  When the frame
+ * pointer never escapes, nothing but those instructions can reach the
+ * stack, so the slots can live in registers: a spill becomes a mov, and a
+ * value carried through the stack from one iteration to the next no
+ * longer waits on store-to-load forwarding.  The conditions, over the
+ * whole program (fast mode, no blinding):
+ *  - r10 appears only as the base of 8-byte ldx, stx and st at offsets
+ *    that are multiples of 8 inside the frame, and at most 4 offsets;
+ *  - no calls of any kind (a helper could be handed a stack pointer
+ *    otherwise, and clobbers the scratch registers), no atomics,
+ *    load-acquire or store-release, no ld abs/ind, division, modulo or
+ *    shift by a register (the users of the scratch registers r10, r11).
+ * Anything else keeps the stack in memory.  Slots start with what the
+ * stack memory holds (the entry loads them), so a program reading a slot
+ * it never wrote sees what it would have seen in memory.
+ */
+static void promote_stack(struct jit *j)
+{
+	memset(j->slot_reg, 0, sizeof(j->slot_reg));
+	j->promoted = false;
+	if (j->checked || j->blind)
+		return;
+	bool used[BEE_STACK_SIZE / 8] = {false};
+	size_t nslots = 0;
+	for (size_t pc = 0; pc < j->n; pc++) {
+		const struct bee_dinsn *d = &j->d[pc];
+		if (d->slots == 0)
+			continue;
+		const struct bee_op_info *row = &bee_op_info[d->op];
+		unsigned cls = BPF_CLASS(row->code), op = BPF_OP(row->code);
+		enum bee_shape shape = shape_of(d);
+		if (shape == BEE_SH_CALL_LOCAL || shape == BEE_SH_CALL_HELPER ||
+		    shape == BEE_SH_CALL_KFUNC || shape == BEE_SH_ATOMIC || shape == BEE_SH_LD_ABS ||
+		    shape == BEE_SH_LD_IND)
+			return;
+		if ((cls == BPF_ALU || cls == BPF_ALU64) &&
+		    (op == BPF_DIV || op == BPF_MOD ||
+		     (shape == BEE_SH_ALU_REG && (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH))))
+			return;
+		if (is_stack_dw(d)) {
+			if (d->op == BEE_OP_STXDW && d->src == 10)
+				return; /* the frame pointer stored: it escapes */
+			if (d->off >= 0 || d->off < -BEE_STACK_SIZE || (d->off & 7))
+				return;
+			size_t k = (size_t)(-d->off / 8 - 1);
+			if (!used[k]) {
+				used[k] = true;
+				if (++nslots > sizeof(slot_regs))
+					return;
+			}
+			continue;
+		}
+		if (d->dst == 10 || d->src == 10)
+			return; /* any other use of r10 */
+	}
+	if (!nslots)
+		return;
+	size_t next = 0;
+	for (size_t k = 0; k < BEE_STACK_SIZE / 8; k++)
+		if (used[k])
+			j->slot_reg[k] = slot_regs[next++];
+	j->promoted = true;
+}
+
+/* The entry of a promoted program: each slot register gets its slot's
+ * memory, the frame pointer's last as it may be one of them. */
+static void emit_slot_loads(struct jit *j)
+{
+	int last = -1;
+	for (size_t k = 0; k < BEE_STACK_SIZE / 8; k++) {
+		if (!j->slot_reg[k])
+			continue;
+		if (j->slot_reg[k] == reg_map[10]) {
+			last = (int)k;
+			continue;
+		}
+		emit_load_rm(&j->b, X86_W, j->slot_reg[k], reg_map[10],
+			     -8 * (int32_t)(k + 1));                 /* mov slot, [rbp - 8 (k + 1)] */
+	}
+	if (last >= 0)
+		emit_load_rm(&j->b, X86_W, reg_map[10], reg_map[10],
+			     -8 * (int32_t)(last + 1));              /* mov rbp, [rbp - 8 (k + 1)] */
+}
+
+/* An access to a promoted slot as a register move; false when d is not one. */
+static bool emit_slot_access(struct jit *j, const struct bee_dinsn *d)
+{
+	if (!j->promoted || !is_stack_dw(d))
+		return false;
+	int slot = j->slot_reg[-d->off / 8 - 1];
+	switch ((enum bee_op)d->op) {
+	case BEE_OP_LDXDW:
+		emit_mov_rr(&j->b, X86_W, reg_map[d->dst], slot);   /* mov dst, slot */
+		break;
+	case BEE_OP_STXDW:
+		emit_mov_rr(&j->b, X86_W, slot, reg_map[d->src]);   /* mov slot, src */
+		break;
+	default:
+		emit_mov_imm64(&j->b, slot, (uint64_t)(int64_t)d->imm); /* mov slot, imm */
+		break;
+	}
+	return true;
+}
+
 /* ---- one instruction ---- */
 
 #define ALU_ROWS(N)                                                                 \
@@ -988,6 +1247,8 @@ static void emit_call_local(struct jit *j, const struct bee_dinsn *d, size_t pc)
 static void emit_insn(struct jit *j, size_t pc)
 {
 	const struct bee_dinsn *d = &j->d[pc];
+	if (emit_slot_access(j, d))
+		return;
 	switch ((enum bee_op)d->op) {
 	ALU_ROWS(ADD) ALU_ROWS(SUB) ALU_ROWS(MUL) ALU_ROWS(DIV) ALU_ROWS(SDIV)
 	ALU_ROWS(OR) ALU_ROWS(AND) ALU_ROWS(LSH) ALU_ROWS(RSH) ALU_ROWS(MOD)
@@ -1108,6 +1369,28 @@ static void find_blocks(size_t n, const struct bee_dinsn *d, bool *start, uint32
 	}
 }
 
+/*
+ * Loop heads are placed so that a short loop sits in one 64-byte line of
+ * instruction fetch and decoded-op caching: a loop of up to 64 bytes (as
+ * the previous pass laid it out) that would straddle a line starts at the
+ * next one instead, a longer loop starts on a 16-byte boundary.  A tight
+ * loop's speed otherwise depends on where it happens to land (up to 2x
+ * seen on a 6-instruction loop).  The padding runs once per entry into the
+ * loop, from the code before it.  Without a previous layout, and in the
+ * fallback layout (whose single measuring pass must predict the final
+ * one exactly), the head only goes to a 16-byte boundary.
+ */
+static void emit_loop_align(struct jit *j, size_t pc)
+{
+	size_t pos = j->b.pos, pad = -pos & 15;
+	if (j->layout && !j->align_simple) {
+		size_t len = j->layout[j->loop_end[pc]] - j->layout[pc];
+		if (len <= 64)
+			pad = (pos & 63) + len > 64 ? 64 - (pos & 63) : 0;
+	}
+	emit_nops(&j->b, pad);                                  /* nops (or a jmp over filler) */
+}
+
 /* Record where instruction i's code (or cold copy) starts; in the final
  * pass it must be where the layout says. */
 static bool place(struct jit *j, size_t i)
@@ -1128,18 +1411,44 @@ static void emit_pass(struct jit *j)
 	b->pos = 0;
 	j->rng = j->blind_seed;
 	emit_routines(j);
+	if (j->promoted)
+		emit_slot_loads(j);
 	for (size_t pc = 0; pc < n; pc++) {
+		if (j->loop_end[pc])
+			emit_loop_align(j, pc);
 		if (!place(j, pc))
 			return;
 		if (j->d[pc].slots == 0)
 			continue; /* second slot of an lddw */
+		bool jump = bee_op_is_jump((enum bee_op)j->d[pc].op);
+		if (j->sizes_known && !j->final && !jump) {
+			b->pos += j->sizes[pc];
+			continue;
+		}
+		size_t start = b->pos;
 		if (j->checked && j->block_start[pc]) {
 			emit_alu_ri(b, X86_W, X86_EXT_SUB, R_BUDGET,
 				    (int32_t)(j->ahead[pc] + 1));           /* sub r9, block length */
 			emit_jcc_rel32(b, X86_CC_B,
 				       j->layout ? j->layout[n + 1 + pc] : 0); /* jb cold copy */
 		}
+		struct rotate rot = match_rotate(j, pc);
+		if (rot.len) {
+			/* one piece of code for all of them; the others are empty */
+			emit_rotate(j, &rot);
+			j->sizes[pc] = (uint32_t)(b->pos - start);
+			for (size_t i = 1; i < rot.len; i++) {
+				if (!place(j, ++pc))
+					return;
+				j->sizes[pc] = 0;
+			}
+			continue;
+		}
 		emit_insn(j, pc);
+		if (!j->sizes_known)
+			j->sizes[pc] = (uint32_t)(b->pos - start);
+		else if (j->final && !jump && j->sizes[pc] != b->pos - start)
+			jit_broken(j, "an instruction changed size between passes");
 	}
 	if (!place(j, n))
 		return;
@@ -1215,9 +1524,13 @@ int bee_jit_compile(const struct bee_code *code, bool checked, struct jit_image 
 	uint32_t *bufs[2] = {malloc(layout_len * sizeof(uint32_t)), malloc(layout_len * sizeof(uint32_t))};
 	bool *block_start = checked ? calloc(n + 1, sizeof(bool)) : NULL;
 	uint32_t *ahead = checked ? malloc(n * sizeof(uint32_t)) : NULL;
+	uint32_t *loop_end = calloc(n + 1, sizeof(uint32_t));
+	uint32_t *sizes = calloc(n + 1, sizeof(uint32_t));
+	bool *is_target = calloc(n + 1, sizeof(bool));
 	struct jit_image *img = calloc(1, sizeof(*img));
 	int ret = 0;
-	if (!bufs[0] || !bufs[1] || !img || !code->d || (checked && (!block_start || !ahead))) {
+	if (!bufs[0] || !bufs[1] || !img || !code->d || !loop_end || !is_target || !sizes ||
+	    (checked && (!block_start || !ahead))) {
 		ret = bee_error_set(err, -ENOMEM, -1, 0, 0, "JIT: out of memory");
 		goto out;
 	}
@@ -1225,10 +1538,26 @@ int bee_jit_compile(const struct bee_code *code, bool checked, struct jit_image 
 		find_blocks(n, code->d, block_start, ahead);
 	j.block_start = block_start;
 	j.ahead = ahead;
+	for (size_t pc = 0; pc < n; pc++) {
+		if (code->d[pc].slots == 0)
+			continue;
+		bool jump = bee_op_is_jump((enum bee_op)code->d[pc].op);
+		if (!jump && shape_of(&code->d[pc]) != BEE_SH_CALL_LOCAL)
+			continue;
+		size_t target = (size_t)bee_jump_target(&code->d[pc], pc);
+		is_target[target] = true;
+		if (jump && target <= pc && loop_end[target] < pc + 1)
+			loop_end[target] = (uint32_t)(pc + 1);
+	}
+	j.loop_end = loop_end;
+	j.is_target = is_target;
+	promote_stack(&j);
+	j.sizes = sizes;
 
 	/* Pass 1: every jump long.  Then shorten until nothing changes. */
 	j.addr = bufs[0];
 	emit_pass(&j);
+	j.sizes_known = true;
 	unsigned passes = 1;
 	bool converged = false;
 	j.allow_short = true;
@@ -1237,8 +1566,9 @@ int bee_jit_compile(const struct bee_code *code, bool checked, struct jit_image 
 		j.addr = j.addr == bufs[0] ? bufs[1] : bufs[0];
 		emit_pass(&j);
 		passes++;
-		if (j.addr[n] == j.layout[n]) {
-			/* the main code kept its size, so each part kept its place */
+		if (!memcmp(j.addr, j.layout, (n + 1) * sizeof(uint32_t))) {
+			/* every instruction kept its place (padding for loop heads
+			 * can move code both ways, so the end alone is not enough) */
 			converged = true;
 			break;
 		}
@@ -1246,6 +1576,7 @@ int bee_jit_compile(const struct bee_code *code, bool checked, struct jit_image 
 	if (!converged && !j.broken) {
 		/* Long jumps everywhere: measure once more, then emit that. */
 		j.allow_short = false;
+		j.align_simple = true;
 		j.layout = NULL;
 		emit_pass(&j);
 		passes++;
@@ -1259,14 +1590,16 @@ int bee_jit_compile(const struct bee_code *code, bool checked, struct jit_image 
 	size_t len = layout[2 * n + 1];
 	long page = sysconf(_SC_PAGESIZE);
 	size_t map_len = (len + (size_t)page - 1) & ~((size_t)page - 1);
-	void *mem = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* populated at once: the final pass writes every page anyway */
+	void *mem = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (mem == MAP_FAILED) {
 		ret = bee_error_set(err, -ENOMEM, -1, 0, 0, "JIT: cannot map %zu bytes of code", map_len);
 		goto out;
 	}
 	img->code = mem;
 	img->map_len = map_len;
-	memset(mem, 0xcc, map_len); /* int3 after the code */
+	memset((uint8_t *)mem + len, 0xcc, map_len - len); /* int3 after the code */
 	j.layout = layout;
 	j.addr = layout == bufs[0] ? bufs[1] : bufs[0];
 	j.final = true;
@@ -1303,6 +1636,9 @@ out:
 	free(bufs[1]);
 	free(block_start);
 	free(ahead);
+	free(loop_end);
+	free(is_target);
+	free(sizes);
 	bee_jit_free(img);
 	return ret;
 }
