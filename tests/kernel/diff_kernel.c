@@ -2,10 +2,13 @@
  * diff_kernel.c - differential test of bee's engines against the real
  * kernel.
  *
- *   diff_kernel [--count N] [--seed S] [--index I] [--min-body A] [--max-body B]
- *               [--verbose]
+ *   diff_kernel [--count N] [--seed S] [--first F] [--index I] [--min-body A] [--max-body B]
+ *               [--calls-every K] [--no-calls] [--verbose]
  *
- * Each program comes from the random generator (gen.h), is loaded into the
+ * Each program comes from the random generator (gen.h; every K-th program,
+ * default 4, with bpf-to-bpf calls up to 8 frames deep: the kernel loads
+ * those about 5 times slower; --calls-every 1 gives every program calls,
+ * --no-calls none), is loaded into the
  * kernel as a socket filter and run once with BPF_PROG_TEST_RUN on a
  * zeroed 64-byte packet.  A socket filter returns 32 bits, so each program
  * is loaded twice, the second time with "r0 >>= 32" before its exit, and
@@ -315,10 +318,20 @@ static bool still_differs(const struct gen_prog *p, enum difference kind)
 	return br.err || br.r0 != rr.r0;
 }
 
+/* A jump, or a bpf-to-bpf call (whose imm is relative like gotol's). */
 static bool is_jump(const struct bpf_insn *in)
 {
 	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
-	return (cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL && op != BPF_EXIT;
+	if (cls != BPF_JMP && cls != BPF_JMP32)
+		return false;
+	if (op == BPF_CALL)
+		return in->src_reg == BPF_PSEUDO_CALL;
+	return op != BPF_EXIT;
+}
+
+static bool offset_in_imm(const struct bpf_insn *in)
+{
+	return in->code == (BPF_JMP32 | BPF_JA) || BPF_OP(in->code) == BPF_CALL;
 }
 
 static bool is_lddw(const struct bpf_insn *in)
@@ -329,13 +342,13 @@ static bool is_lddw(const struct bpf_insn *in)
 /* Where the jump at i goes, as a slot index. */
 static long jump_target(const struct bpf_insn *in, size_t i)
 {
-	bool gotol = in->code == (BPF_JMP32 | BPF_JA);
-	return (long)i + 1 + (gotol ? in->imm : in->off);
+	return (long)i + 1 + (offset_in_imm(in) ? in->imm : in->off);
 }
 
 /*
- * Drop slots [from, from + count) of the body, re-aiming jumps: a jump to
- * a dropped slot goes to the first slot after the dropped range.
+ * Drop slots [from, from + count) of a body, re-aiming jumps and calls: a
+ * jump to a dropped slot goes to the first slot after the dropped range
+ * (calls never target a body: a function starts with its prologue).
  */
 static void drop_slots(struct gen_prog *p, size_t from, size_t count)
 {
@@ -356,20 +369,32 @@ static void drop_slots(struct gen_prog *p, size_t from, size_t count)
 		if (is_jump(&in)) { /* an lddw's second slot has code 0: never a jump */
 			long t = jump_target(&in, i);
 			long off = (long)map[t] - (long)(k + 1);
-			if (in.code == (BPF_JMP32 | BPF_JA))
+			if (offset_in_imm(&in))
 				in.imm = (int32_t)off;
 			else
 				in.off = (int16_t)off;
 		}
+		p->in_body[k] = p->in_body[i];
 		p->insns[k++] = in;
 	}
 	p->n = k;
-	p->body_end -= count;
+	if (from < p->body_end)
+		p->body_end -= count;
+	if (from < p->main_exit)
+		p->main_exit -= count;
+}
+
+static size_t body_slots(const struct gen_prog *p)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->n; i++)
+		k += p->in_body[i];
+	return k;
 }
 
 /*
- * Greedy one-at-a-time deletion from the body (lddw counts as one) while
- * the difference persists.  The prologue and the epilogue stay: they are
+ * Greedy one-at-a-time deletion from the bodies (lddw counts as one) while
+ * the difference persists.  The prologues and the epilogues stay: they are
  * what makes every program verifiable and every register observable.
  */
 static void minimise(struct gen_prog *p, enum difference kind)
@@ -378,8 +403,12 @@ static void minimise(struct gen_prog *p, enum difference kind)
 	bool progress = true;
 	while (progress) {
 		progress = false;
-		for (size_t i = p->body_start; i < p->body_end;) {
+		for (size_t i = 0; i < p->n;) {
 			size_t len = is_lddw(&p->insns[i]) ? 2 : 1;
+			if (!p->in_body[i]) {
+				i += len;
+				continue;
+			}
 			trial = *p;
 			drop_slots(&trial, i, len);
 			if (still_differs(&trial, kind)) {
@@ -426,11 +455,13 @@ static void print_coverage(void)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: diff_kernel [--count N] [--seed S] [--index I] [--min-body A]\n"
-		"                   [--max-body B] [--verbose]\n"
+		"Usage: diff_kernel [--count N] [--seed S] [--first F] [--index I] [--min-body A]\n"
+		"                   [--max-body B] [--calls-every K] [--no-calls] [--verbose]\n"
 		"Run N random programs (default 10000) from seed S (default 1) on the kernel\n"
 		"and on bee's engines (interpreter and JIT, checked and fast) and compare\n"
-		"their results; --index runs program I of the seed alone and prints it.\n");
+		"their results; --first starts at program F (a long run split in parts);\n"
+		"--index runs program I of the seed alone and prints it.\n"
+		"Programs I with I %% K == 0 (K default 4) may have bpf-to-bpf calls.\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -446,14 +477,21 @@ static bool parse_u64(const char *s, uint64_t *out)
 
 int main(int argc, char **argv)
 {
-	uint64_t count = 10000, seed = 1, only = 0, min_body = 0, max_body = 0;
-	bool have_only = false;
+	uint64_t count = 10000, seed = 1, only = 0, min_body = 0, max_body = 0, calls_every = 4;
+	uint64_t first_idx = 0;
+	bool have_only = false, calls = true;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		uint64_t *target = NULL;
 		if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
 			verbose = true;
+			continue;
+		}
+		if (!strcmp(a, "--no-calls")) {
+			calls = false;
 			continue;
 		}
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -470,12 +508,20 @@ int main(int argc, char **argv)
 			target = &min_body;
 		else if (!strcmp(a, "--max-body"))
 			target = &max_body;
+		else if (!strcmp(a, "--calls-every"))
+			target = &calls_every;
+		else if (!strcmp(a, "--first"))
+			target = &first_idx;
 		if (!target || i + 1 >= argc || !parse_u64(argv[i + 1], target)) {
 			fprintf(stderr, "diff_kernel: bad argument '%s'\n", a);
 			usage(stderr);
 			return 2;
 		}
 		i++;
+	}
+	if (calls_every == 0) {
+		fprintf(stderr, "diff_kernel: --calls-every must be at least 1\n");
+		return 2;
 	}
 	if (min_body > GEN_MAX_BODY || max_body > GEN_MAX_BODY || min_body > max_body) {
 		fprintf(stderr, "diff_kernel: body lengths must satisfy min <= max <= %d\n",
@@ -494,17 +540,29 @@ int main(int argc, char **argv)
 		.min_body = (unsigned)min_body,
 		.max_body = (unsigned)max_body,
 	};
+	uint64_t by_depth[GEN_MAX_FUNCS + 1] = {0}, call_insns = 0;
 	static struct gen_prog prog;
-	uint64_t first = have_only ? only : 0, last = have_only ? only + 1 : count;
+	uint64_t first = have_only ? only : first_idx, last = have_only ? only + 1 : first_idx + count;
 	uint64_t ran = 0, agree = 0, known_bug = 0, disagree = 0, rejected = 0;
 	uint64_t bee_vs_ref = 0, ref_errors = 0, bee_errors = 0, kernel_errors = 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	for (uint64_t idx = first; idx < last; idx++) {
+		/* long runs say how far they got, so a run stopped early still counts */
+		if (idx > first && (idx - first) % 50000 == 0)
+			printf("diff_kernel: progress: seed %" PRIu64 ": %" PRIu64 " programs, %" PRIu64
+			       " agree, %" PRIu64 " known-kernel-bug, %" PRIu64 " disagree, %" PRIu64
+			       " other failures\n",
+			       seed, ran, agree, known_bug, disagree,
+			       rejected + kernel_errors + ref_errors + bee_errors);
+		gopts.features = calls && idx % calls_every == 0 ? GEN_F_ALL
+								 : GEN_F_ALL & ~GEN_F_CALLS;
 		gen_program(gen_program_seed(seed, idx), &gopts, &prog);
 		count_coverage(&prog);
 		ran++;
+		by_depth[prog.depth <= GEN_MAX_FUNCS ? prog.depth : 0]++;
+		call_insns += prog.calls;
 		if (have_only) {
 			printf("program %" PRIu64 " of seed %" PRIu64 " (%zu slots):\n", idx, seed,
 			       prog.n);
@@ -600,11 +658,11 @@ int main(int argc, char **argv)
 		struct bee_result sbr = bee_run(small.insns, small.n);
 		struct ref_result srr = ref_run(small.insns, small.n);
 		fprintf(out,
-			"  minimised (%s still differs; body %zu of %zu slots):\n"
+			"  minimised (%s still differs; bodies %zu of %zu slots):\n"
 			"    kernel r0 = %#018" PRIx64 "%s, bee r0 = %#018" PRIx64
 			", refeval r0 = %#018" PRIx64 "\n",
 			kind == DIFF_BEE_VS_REF ? "bee vs refeval" : "kernel vs refeval",
-			small.body_end - small.body_start, prog.body_end - prog.body_start,
+			body_slots(&small), body_slots(&prog),
 			skr.r0, skr.err ? " (kernel error)" : "", sbr.r0, srr.r0);
 		print_program(out, small.insns, small.n);
 	}
@@ -613,9 +671,11 @@ int main(int argc, char **argv)
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
 	uint64_t failed_other = rejected + kernel_errors + ref_errors + bee_errors;
-	printf("diff_kernel: seed %" PRIu64 ": %" PRIu64 " programs, %" PRIu64 " agree, %" PRIu64
-	       " known-kernel-bug, %" PRIu64 " disagree",
-	       seed, ran, agree, known_bug, disagree);
+	printf("diff_kernel: seed %" PRIu64 ": %" PRIu64 " programs", seed, ran);
+	if (first_idx && !have_only)
+		printf(" (%" PRIu64 " to %" PRIu64 ")", first, last - 1);
+	printf(", %" PRIu64 " agree, %" PRIu64 " known-kernel-bug, %" PRIu64 " disagree", agree,
+	       known_bug, disagree);
 	if (failed_other)
 		printf(", %" PRIu64 " refused by the kernel, %" PRIu64 " kernel run errors, %" PRIu64
 		       " bee errors, %" PRIu64 " refeval errors",
@@ -623,6 +683,13 @@ int main(int argc, char **argv)
 	printf("\n");
 	if (bee_vs_ref)
 		printf("diff_kernel: bee differs from refeval on %" PRIu64 " programs\n", bee_vs_ref);
+	if (calls) {
+		printf("diff_kernel: %" PRIu64 " bpf-to-bpf call instructions; programs by frames of"
+		       " the deepest chain:", call_insns);
+		for (unsigned d = 1; d <= GEN_MAX_FUNCS; d++)
+			printf(" %u: %" PRIu64, d, by_depth[d]);
+		printf("\n");
+	}
 	printf("diff_kernel: %.1f s, %.0f programs/s; time running bee:", secs,
 	       secs > 0 ? (double)ran / secs : 0.0);
 	for (size_t c = 0; c < N_BEE_CONFIGS; c++)

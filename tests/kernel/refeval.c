@@ -17,10 +17,19 @@
 #include "isa/bpf_ext.h"
 
 #define STACK_BYTES 512
+#define MAX_FRAMES 8 /* the kernel's MAX_CALL_FRAMES */
+
+/* What a bpf-to-bpf call saves: the caller's r6..r10 and where to return. */
+struct frame {
+	uint64_t saved[5];
+	size_t ret_pc;
+};
 
 struct machine {
 	uint64_t r[11];
-	uint8_t stack[STACK_BYTES];
+	uint8_t stack[MAX_FRAMES][STACK_BYTES]; /* frame k's stack is stack[k] */
+	struct frame frames[MAX_FRAMES];
+	unsigned depth;                         /* frames active beyond the first */
 	uint8_t *mem;
 	size_t mem_len;
 	char *why;
@@ -40,11 +49,14 @@ static int fail(struct machine *m, int code, size_t pc, const char *fmt, ...)
 	return code;
 }
 
-/* The host address of [addr, addr+size) if it lies in the stack or mem. */
+/*
+ * The host address of [addr, addr+size) if it lies in the stack of a live
+ * frame or in mem.
+ */
 static uint8_t *host_ptr(struct machine *m, uint64_t addr, unsigned size)
 {
-	uint64_t s = (uint64_t)(uintptr_t)m->stack;
-	if (addr >= s && addr + size <= s + STACK_BYTES && addr + size > addr)
+	uint64_t s = (uint64_t)(uintptr_t)m->stack[0];
+	if (addr >= s && addr + size <= s + STACK_BYTES * (m->depth + 1) && addr + size > addr)
 		return (uint8_t *)(uintptr_t)addr;
 	uint64_t b = (uint64_t)(uintptr_t)m->mem;
 	if (m->mem && addr >= b && addr + size <= b + m->mem_len && addr + size > addr)
@@ -277,28 +289,37 @@ static bool atomic(struct machine *m, uint8_t *p, unsigned size, int32_t imm, ui
 int refeval_run(const struct bpf_insn *insns, size_t n, void *mem, size_t mem_len,
 		uint64_t max_steps, uint64_t *r0, char *why, size_t why_len)
 {
-	static const struct machine blank;
-	struct machine *m, storage = blank;
+	return refeval_run_helpers(insns, n, mem, mem_len, max_steps, NULL, NULL, r0, NULL, why,
+				   why_len);
+}
+
+int refeval_run_helpers(const struct bpf_insn *insns, size_t n, void *mem, size_t mem_len,
+			uint64_t max_steps, refeval_helper_fn helper, void *helper_ctx,
+			uint64_t *r0, uint64_t *steps_out, char *why, size_t why_len)
+{
+	static __thread struct machine storage;
+	struct machine *m = &storage;
 	size_t pc = 0;
 	uint64_t steps = 0;
 
-	m = &storage;
+	memset(m, 0, sizeof(*m));
 	m->mem = mem;
 	m->mem_len = mem_len;
 	m->why = why;
 	m->why_len = why_len;
 	m->r[1] = (uint64_t)(uintptr_t)mem;
 	m->r[2] = mem_len;
-	m->r[10] = (uint64_t)(uintptr_t)(m->stack + STACK_BYTES);
+	m->r[10] = (uint64_t)(uintptr_t)(m->stack[0] + STACK_BYTES);
 	if (why && why_len)
 		why[0] = '\0';
 
 	for (;;) {
 		if (pc >= n)
 			return fail(m, -EFAULT, pc, "ran off the end of the program");
-		if (max_steps && steps++ >= max_steps)
+		if (max_steps && steps >= max_steps)
 			return fail(m, -ETIME, pc, "more than %llu steps",
 				    (unsigned long long)max_steps);
+		steps++;
 		const struct bpf_insn *in = &insns[pc];
 		uint8_t code = in->code, cls = BPF_CLASS(code);
 		uint8_t d = in->dst_reg, s = in->src_reg;
@@ -361,11 +382,49 @@ int refeval_run(const struct bpf_insn *insns, size_t n, void *mem, size_t mem_le
 			bool is32 = cls == BPF_JMP32;
 			uint8_t op = BPF_OP(code);
 			if (op == BPF_EXIT && !is32) {
-				*r0 = m->r[0];
-				return 0;
+				if (m->depth == 0) {
+					*r0 = m->r[0];
+					if (steps_out)
+						*steps_out = steps;
+					return 0;
+				}
+				/* back to the caller: its r6..r10 as they were */
+				struct frame *fr = &m->frames[--m->depth];
+				memcpy(&m->r[6], fr->saved, sizeof(fr->saved));
+				pc = fr->ret_pc;
+				continue;
+			}
+			if (op == BPF_CALL && !is32 && s == BPF_PSEUDO_CALL) {
+				/* bpf-to-bpf: imm is relative to the next instruction;
+				 * r1..r5 are passed as they are, r0 comes back */
+				if (d || in->off)
+					return fail(m, -EINVAL, pc, "bad local call");
+				if (m->depth + 1 >= MAX_FRAMES)
+					return fail(m, -E2BIG, pc, "more than %d frames", MAX_FRAMES);
+				long target = (long)pc + 1 + in->imm;
+				if (target < 0 || (size_t)target >= n)
+					return fail(m, -EINVAL, pc, "call outside the program");
+				struct frame *fr = &m->frames[m->depth++];
+				memcpy(fr->saved, &m->r[6], sizeof(fr->saved));
+				fr->ret_pc = pc + 1;
+				/* the callee's stack is zeroed, like the first frame's */
+				memset(m->stack[m->depth], 0, STACK_BYTES);
+				m->r[10] = (uint64_t)(uintptr_t)(m->stack[m->depth] + STACK_BYTES);
+				pc = (size_t)target;
+				continue;
+			}
+			if (op == BPF_CALL && !is32 && s == 0) {
+				if (d || in->off || !helper)
+					return fail(m, -EINVAL, pc, "helper call %d not supported", in->imm);
+				uint64_t res;
+				int e = helper(helper_ctx, in->imm, &m->r[1], &res);
+				if (e)
+					return fail(m, e, pc, "helper %d failed", in->imm);
+				m->r[0] = res;
+				break;
 			}
 			if (op == BPF_CALL)
-				return fail(m, -EINVAL, pc, "calls are not supported");
+				return fail(m, -EINVAL, pc, "unsupported call");
 			if (op == BPF_JA) {
 				/* ja uses off; the JMP32 form (gotol) uses imm */
 				long off = is32 ? in->imm : in->off;

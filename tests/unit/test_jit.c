@@ -11,12 +11,17 @@
  *  - faults: the same error code, instruction, message and instruction
  *    count as the checked interpreter;
  *  - the code is never writable once compiled (W^X, from /proc/self/maps);
- *  - compiling a 100,000-instruction program is fast (printed; checked
- *    against 50 ms when not built with sanitizers);
+ *  - a 100,000-instruction program compiles, with increasing offsets, and
+ *    runs the same everywhere (its compile time is printed; bench_compile
+ *    measures it);
  *  - constant blinding changes the code, hides the constants and keeps
  *    the results;
  *  - bee_code_jited's image and offsets, first use from many threads at
- *    once, and a helper that runs another program on the JIT.
+ *    once, and a helper that runs another program on the JIT;
+ *  - a chain of 8 bpf-to-bpf frames, each calling a helper (every
+ *    argument count 0..5 at every depth) with r6..r9 and a stack slot live
+ *    across the helper and the next call, checked against a C model.
+ *    (Random programs with such calls: tests/kernel/diff_calls.c.)
  *
  * Programs are built from raw instructions (no assembler).
  */
@@ -708,11 +713,10 @@ static void test_big_program(void)
 			bee_code_free(code);
 		}
 	}
-	printf("compiling %zu instructions: fast %.1f ms (%zu bytes), checked %.1f ms (%zu bytes); "
-	       "target < 50 ms%s\n",
-	       p.n, best[0], len[0], best[1], len[1], SANITIZED ? " (not enforced: sanitizers)" : "");
-	if (!SANITIZED)
-		CHECK(best[0] < 50 && best[1] < 50, "100,000 instructions compile in < 50 ms");
+	/* Printed for information only: timing belongs to bench/ (see
+	 * bench_compile), not to assertions that a busy machine can break. */
+	printf("compiling %zu instructions: fast %.1f ms (%zu bytes), checked %.1f ms (%zu bytes)%s\n",
+	       p.n, best[0], len[0], best[1], len[1], SANITIZED ? " (sanitizer build)" : "");
 
 	/* and it runs the same everywhere */
 	unsigned before = mismatched;
@@ -849,6 +853,124 @@ static void test_nested(void)
 	bee_helper_table_free(t);
 }
 
+/* ---- helpers of every argument count, at every depth of a call chain ---- */
+
+/* Helper 20 + k reads its first k arguments, each with its own weight. */
+static uint64_t mix_args(unsigned k, const uint64_t *a)
+{
+	static const uint64_t w[5] = {1, 3, 5, 7, 11};
+	uint64_t h = 0x5bd1e995ull * (k + 1);
+	for (unsigned i = 0; i < k; i++)
+		h = (h ^ (a[i] * w[i])) * 0x100000001b3ull;
+	return h;
+}
+
+#define MIX_HELPER(k)                                                                        \
+	static uint64_t helper_mix##k(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e) \
+	{                                                                                    \
+		const uint64_t v[5] = {a, b, c, d, e};                                       \
+		return mix_args(k, v);                                                       \
+	}
+MIX_HELPER(0)
+MIX_HELPER(1)
+MIX_HELPER(2)
+MIX_HELPER(3)
+MIX_HELPER(4)
+MIX_HELPER(5)
+
+#define CHAIN_FRAMES 8
+
+/* What function k of the chain below returns for argument r1 (the model). */
+static uint64_t chain_model(unsigned k, unsigned first_args, uint64_t r1)
+{
+	uint64_t r6 = r1 ^ (0x1111u * k + 1), r7 = 0x700 + k, r8 = 0x80000 + k, r9 = ~(uint64_t)k;
+	uint64_t slot = r6 * 3, args[5];
+	for (unsigned i = 0; i < 5; i++)
+		args[i] = r6 + (k + 1) * (i + 1);
+	uint64_t r0 = mix_args((first_args + k) % 6, args);
+	r6 ^= r0;
+	if (k + 1 < CHAIN_FRAMES)
+		r0 = chain_model(k + 1, first_args, r6) + r6;
+	return r0 ^ r7 ^ r8 ^ r9 ^ slot;
+}
+
+/*
+ * Eight functions, each calling the next (8 frames): function k keeps r6..r9
+ * and a stack slot live across a helper call with (first_args + k) % 6
+ * arguments and across the call of function k+1, whose result it mixes in.
+ * Functions are laid out in the order given, so calls go forward and back.
+ */
+static void build_chain(struct prog *p, unsigned first_args, const unsigned *order)
+{
+	size_t start[CHAIN_FRAMES], call_at[CHAIN_FRAMES];
+	for (unsigned i = 0; i < CHAIN_FRAMES; i++) {
+		unsigned k = order[i];
+		start[k] = p->n;
+		if (k == 0)
+			put(p, MOV64_IMM(1, 77)); /* main's r1 is the input memory's address */
+		put(p, MOV64_REG(6, 1));
+		put(p, INSN(BPF_ALU64 | BPF_XOR | BPF_K, 6, 0, 0, (int32_t)(0x1111u * k + 1)));
+		put(p, MOV64_IMM(7, (int32_t)(0x700 + k)));
+		put(p, MOV64_IMM(8, (int32_t)(0x80000 + k)));
+		put(p, MOV64_IMM(9, ~(int32_t)k));
+		put(p, MOV64_REG(2, 6));
+		put(p, INSN(BPF_ALU64 | BPF_MUL | BPF_K, 2, 0, 0, 3));
+		put(p, STX(BPF_DW, 10, 2, -8));
+		for (unsigned a = 1; a <= 5; a++) {
+			put(p, MOV64_REG(a, 6));
+			put(p, ADD64_IMM(a, (int32_t)((k + 1) * a)));
+		}
+		put(p, CALL_HELPER(20 + (int32_t)((first_args + k) % 6)));
+		put(p, INSN(BPF_ALU64 | BPF_XOR | BPF_X, 6, 0, 0, 0));
+		call_at[k] = 0;
+		if (k + 1 < CHAIN_FRAMES) {
+			put(p, MOV64_REG(1, 6));
+			call_at[k] = p->n;
+			put(p, CALL_LOCAL(0));
+			put(p, ADD64_REG(0, 6));
+		}
+		for (unsigned r = 7; r <= 9; r++)
+			put(p, INSN(BPF_ALU64 | BPF_XOR | BPF_X, 0, r, 0, 0));
+		put(p, LDX(BPF_DW, 2, 10, -8));
+		put(p, INSN(BPF_ALU64 | BPF_XOR | BPF_X, 0, 2, 0, 0));
+		put(p, EXIT());
+	}
+	for (unsigned k = 0; k + 1 < CHAIN_FRAMES; k++)
+		p->v[call_at[k]].imm = (int32_t)((long)start[k + 1] - (long)(call_at[k] + 1));
+}
+
+static void test_call_chain_helpers(void)
+{
+	static const bee_helper_fn fns[6] = {helper_mix0, helper_mix1, helper_mix2,
+					     helper_mix3, helper_mix4, helper_mix5};
+	static const unsigned orders[][CHAIN_FRAMES] = {
+		{0, 1, 2, 3, 4, 5, 6, 7}, /* every call forward */
+		{0, 7, 6, 5, 4, 3, 2, 1}, /* every call but the first backward */
+		{0, 4, 1, 6, 3, 7, 2, 5}, /* mixed */
+	};
+	struct bee_helper_table *t = bee_helper_table_new();
+	for (int k = 0; k < 6; k++) {
+		struct bee_helper h = {20 + k, "mix", fns[k]};
+		bee_helper_table_add(t, &h);
+	}
+	unsigned before = mismatched;
+	for (size_t o = 0; o < LEN(orders); o++)
+		for (unsigned first = 0; first < 6; first++) {
+			struct prog p = {0};
+			build_chain(&p, first, orders[o]);
+			char what[80];
+			snprintf(what, sizeof(what), "call chain, order %zu, first helper %u args", o, first);
+			struct outcome out = all_agree(what, p.v, p.n, t, NULL, 0, 0);
+			uint64_t want = chain_model(0, first, 77);
+			CHECK(out.run_ret == 0 && out.res.r0 == want,
+			      "%s: ret %d r0 0x%" PRIx64 ", want 0x%" PRIx64 " (%s)", what, out.run_ret,
+			      out.res.r0, want, out.res.err.msg);
+			free(p.v);
+		}
+	CHECK(mismatched == before, "call chains: %u mismatches", mismatched - before);
+	bee_helper_table_free(t);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -867,6 +989,7 @@ int main(void)
 	test_blinding();
 	test_threads();
 	test_nested();
+	test_call_chain_helpers();
 	printf("%u programs compared across engines and modes, %u differ\n", compared, mismatched);
 	printf("%d passed, %d failed\n", checks - failures, failures);
 	return failures ? 1 : 0;
