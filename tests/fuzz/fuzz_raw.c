@@ -1,7 +1,8 @@
 /*
  * fuzz_raw.c - libFuzzer target: arbitrary bytes as eBPF bytecode, through
- * the syntax check, bee_code_load and the checked interpreter, and then,
- * where that proves the program safe on its input, the fast interpreter.
+ * the syntax check, bee_code_load, the checked interpreter and the checked
+ * JIT, and then, where that proves the program safe on its input, the fast
+ * interpreter and the fast JIT.
  *
  * Input layout (one 8-byte slot of settings, then the program):
  *
@@ -11,6 +12,7 @@
  *              bit 2: load the code as trusted (it still runs checked)
  *              bit 3: no instruction budget for a program without
  *                     backward jumps or local calls (else max_insns = 10000)
+ *              bit 4: load with jit_blind (constant blinding in the JIT)
  *   bytes 2-7  seed of the memory's contents
  *   bytes 8-   instructions; a trailing partial instruction is dropped
  *
@@ -23,8 +25,17 @@
  *  - a refusal or a stopped run sets the error record to the returned code;
  *  - a run that stops early stops with one of the documented errors;
  *  - a checked run executes no more instructions than its budget;
+ *  - the checked JIT gives what the checked interpreter gives: return
+ *    code, r0, error code, instruction index, instruction count, memory
+ *    and message, where the outcome depends on r10's value once both
+ *    engines get the same r10 (compare_checked_jit);
  *  - where the checked loop shows a program safe on its input, the fast
- *    loop computes the same result and memory (run_fast_vs_checked).
+ *    loop and the fast JIT compute the same result and memory
+ *    (run_fast_vs_checked).
+ *
+ * The helpers are the builtins, with deterministic stand-ins for the
+ * clock, random and CPU ones (fake_helpers), so that runs can be compared,
+ * and the target's own fuzz_grant, which grants a region.
  *
  * A broken promise aborts, so libFuzzer records it as a crash.
  */
@@ -46,6 +57,8 @@
 #define HEADER_LEN 8
 
 static struct bee_helper_table *helpers;
+static bool verbose; /* BEE_FUZZ_VERBOSE=1: print what every comparison sees */
+static struct bee_code *r10_probe; /* r0 = r10; exit (see run_with_same_r10) */
 
 /* ---- the seed corpus ----------------------------------------------------
  *
@@ -116,6 +129,9 @@ static const struct seed seeds[] = {
 	SEED("csum", 64, 1, I(0xbf, 3, 1, 0, 0), I(0x0f, 3, 2, 0, 0), I(0xb7, 0, 0, 0, 0),
 	     I(0x3d, 1, 3, 4, 0), I(0x71, 4, 1, 0, 0), I(0x0f, 0, 4, 0, 0), I(0x07, 1, 0, 0, 1),
 	     I(0x05, 0, 0, -5, 0), EXIT),
+	/* fuzz_grant, a store to its writable half, a load from its read-only one */
+	SEED("grant", 0, 0, I(0x85, 0, 0, 0, 0x10000), I(0x62, 0, 0, 4, 5), I(0x79, 0, 0, 40, 0),
+	     EXIT),
 };
 
 static const uint8_t seed_mem_seed[HEADER_LEN - 2] = {0x13, 0x37, 0xc0, 0xde, 0x42, 0x99};
@@ -168,6 +184,88 @@ static int write_seeds(const char *dir)
 	return bad;
 }
 
+/*
+ * The builtin helpers that do not read memory return what the clock, the
+ * random generator or the scheduler say, which differs from one run to
+ * the next.  Comparing runs needs them deterministic: these replace them,
+ * each returning a value that depends only on how many of them the run
+ * has called so far (fake_calls, reset before every run).
+ */
+static uint64_t fake_calls;
+
+static uint64_t fake_ktime(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
+{
+	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
+	return 1000000000ull + 1000 * ++fake_calls;
+}
+
+static uint64_t fake_prandom(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
+{
+	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
+	return (uint32_t)((++fake_calls * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
+static uint64_t fake_cpu(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
+{
+	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
+	return ++fake_calls & 1;
+}
+
+static const struct bee_helper fake_helpers[] = {
+	{BPF_FUNC_ktime_get_ns, "fake_ktime_get_ns", fake_ktime},
+	{BPF_FUNC_get_prandom_u32, "fake_get_prandom_u32", fake_prandom},
+	{BPF_FUNC_get_smp_processor_id, "fake_get_smp_processor_id", fake_cpu},
+	{BPF_FUNC_ktime_get_boot_ns, "fake_ktime_get_boot_ns", fake_ktime},
+};
+
+/*
+ * And one helper of the target's own, fuzz_grant (id FUZZ_GRANT_ID): it
+ * grants the running program grant_buf, its first half writable and its
+ * second half read-only, and returns its address, so that accesses reach
+ * the engines' checks of granted regions too.  grant_buf is restored
+ * before every run and compared after it, like the input memory.
+ */
+#define FUZZ_GRANT_ID 0x10000
+#define GRANT_HALF 32
+static uint8_t grant_buf[2 * GRANT_HALF] __attribute__((aligned(64)));
+
+static uint64_t fuzz_grant(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
+{
+	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
+	++fake_calls;
+	if (bee_run_grant(grant_buf, GRANT_HALF, true) != 0 ||
+	    bee_run_grant(grant_buf + GRANT_HALF, GRANT_HALF, false) != 0)
+		return 0;
+	return (uint64_t)(uintptr_t)grant_buf;
+}
+
+static void reset_grant_buf(void)
+{
+	for (size_t i = 0; i < sizeof(grant_buf); i++)
+		grant_buf[i] = (uint8_t)(i * 37 + 11);
+}
+
+/* Is id one of the helpers above (no pointer arguments, deterministic)? */
+static bool helper_without_pointers(int32_t id)
+{
+	for (size_t i = 0; i < sizeof(fake_helpers) / sizeof(fake_helpers[0]); i++)
+		if (fake_helpers[i].id == id)
+			return true;
+	return id == FUZZ_GRANT_ID;
+}
+
+/*
+ * Both engines keep the BPF stack in a local array, which run_at_depth
+ * moves by growing the native stack.  ASan's detect_stack_use_after_return
+ * would put such arrays on its own fake stack instead, where they do not
+ * move; keep it off whatever ASAN_OPTIONS says by default.
+ */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "detect_stack_use_after_return=0";
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
@@ -176,6 +274,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_raw: cannot set up the helper table\n");
 		abort();
 	}
+	for (size_t i = 0; i < sizeof(fake_helpers) / sizeof(fake_helpers[0]); i++)
+		if (bee_helper_table_add(helpers, &fake_helpers[i]) != 0)
+			abort();
+	struct bee_helper grant = {FUZZ_GRANT_ID, "fuzz_grant", fuzz_grant};
+	if (bee_helper_table_add(helpers, &grant) != 0)
+		abort();
+	static const struct bpf_insn probe[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 0, .src_reg = 10},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	struct bee_code_opts popts = {.sz = sizeof(popts)};
+	r10_probe = bee_code_load(probe, 2, &popts, NULL);
+	if (!r10_probe)
+		abort();
+	const char *v = getenv("BEE_FUZZ_VERBOSE");
+	verbose = v && *v && *v != '0';
 	const char *seed_dir = getenv("BEE_FUZZ_SEEDS");
 	if (seed_dir && *seed_dir)
 		exit(write_seeds(seed_dir));
@@ -229,13 +343,292 @@ static uint8_t *new_mem(size_t len, bool none, uint64_t seed)
 
 struct settings {
 	size_t mem_len;
-	bool readonly, no_mem, trusted, unlimited;
+	bool readonly, no_mem, trusted, unlimited, blind;
 	uint64_t seed;
 };
 
+/* ---- running one loaded program several times ----------------------------
+ *
+ * Every run of a program gets the same input memory block, its contents
+ * restored first, so that values and branches derived from r1 agree, and
+ * so do addresses inside it that an error message prints.
+ */
+struct machine {
+	const struct bee_code *code;
+	size_t n;              /* instructions, for the promises about err.insn */
+	uint8_t *mem;          /* the input memory block, or NULL */
+	const uint8_t *orig;   /* its contents before any run */
+	size_t mem_len;
+	bool readonly;
+	uint64_t budget;       /* max_insns of a checked run */
+};
+
+/* What a run left behind. */
+struct outcome {
+	int ret;
+	uint64_t r0, insns;
+	struct bee_error err;
+	uint8_t mem[256]; /* the input memory after the run (mem_len bytes) */
+	uint8_t granted[sizeof(grant_buf)]; /* grant_buf after the run */
+};
+
+/*
+ * Run with the native stack `shift` bytes deeper than usual.  Both engines
+ * keep the BPF stack in a local array of the function they run in, so this
+ * moves r10 and nothing else: a program whose outcome changes with it
+ * depends on where its stack happens to be (see compare_checked_jit).
+ * (Not instrumented: ASan would pad the block and round it to 32 bytes.)
+ */
+__attribute__((noinline, no_sanitize("address"))) static int
+run_at_depth(const struct bee_code *code, const struct bee_run_opts *ropts,
+	     struct bee_run_result *res, size_t shift)
+{
+	volatile uint8_t *pad = __builtin_alloca(shift + 1);
+	pad[0] = 0;
+	pad[shift] = 0;
+	int ret = bee_code_run(code, ropts, res);
+	(void)pad[0]; /* keeps the pad alive across the call */
+	return ret;
+}
+
+/* Not inlined: every run_once called from one function then reaches
+ * run_at_depth at the same depth, which run_with_same_r10 relies on. */
+__attribute__((noinline)) static void run_once(const struct machine *m, enum bee_engine engine,
+					       bool checked, size_t shift, struct outcome *out)
+{
+	if (m->mem)
+		memcpy(m->mem, m->orig, m->mem_len);
+	struct bee_run_opts ropts = {
+		.sz = sizeof(ropts),
+		.engine = engine,
+		.flags = checked ? BEE_RUN_CHECKED : 0,
+		.mem = m->mem,
+		.mem_len = m->mem ? m->mem_len : 0,
+		.mem_readonly = m->readonly,
+		.max_insns = checked ? m->budget : 0,
+	};
+	struct bee_run_result res;
+	memset(&res, 0xa5, sizeof(res)); /* the run must fill it in */
+	fake_calls = 0;
+	reset_grant_buf();
+	out->ret = run_at_depth(m->code, &ropts, &res, shift);
+	out->r0 = res.r0;
+	out->insns = res.insns;
+	out->err = res.err;
+	if (m->mem)
+		memcpy(out->mem, m->mem, m->mem_len);
+	memcpy(out->granted, grant_buf, sizeof(grant_buf));
+}
+
+/* The promises of every checked run, whatever the engine. */
+static void check_checked_run(const struct machine *m, const struct outcome *o)
+{
+	if (o->ret > 0)
+		broken_promise("bee_code_run returned a positive value", o->ret, &o->err);
+	if (o->ret < 0) {
+		if (o->err.code != o->ret)
+			broken_promise("a stopped run's error record disagrees with its return",
+				       o->ret, &o->err);
+		if (!documented_run_error(o->ret))
+			broken_promise("a run stopped with an undocumented error", o->ret, &o->err);
+		if (o->err.insn < -1 || o->err.insn >= (long)m->n)
+			broken_promise("a run's error names an instruction outside the program",
+				       o->ret, &o->err);
+	}
+	if (m->budget && o->insns > m->budget)
+		broken_promise("a checked run went past its instruction budget", (int)o->insns,
+			       &o->err);
+}
+
+/* A message with every hexadecimal number ("0x...") replaced by "0x?". */
+static void mask_hex(const char *msg, char *out, size_t len)
+{
+	size_t k = 0;
+	for (const char *p = msg; *p && k + 4 < len;) {
+		if (p[0] == '0' && p[1] == 'x') {
+			memcpy(out + k, "0x?", 3);
+			k += 3;
+			p += 2;
+			while ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))
+				p++;
+		} else {
+			out[k++] = *p++;
+		}
+	}
+	out[k] = '\0';
+}
+
+enum {
+	DIFF_FLOW = 1 << 0,  /* return code, error code, instruction index or count */
+	DIFF_R0 = 1 << 1,    /* r0 of a run that reached its exit */
+	DIFF_MEM = 1 << 2,   /* the input memory left behind */
+	DIFF_MSG = 1 << 3,   /* the error message */
+	DIFF_SHAPE = 1 << 4, /* the error message, its hexadecimal numbers aside */
+};
+
+static unsigned outcome_diff(const struct machine *m, const struct outcome *a,
+			     const struct outcome *b)
+{
+	unsigned d = 0;
+	if (a->ret != b->ret || a->err.code != b->err.code || a->err.insn != b->err.insn ||
+	    a->insns != b->insns)
+		d |= DIFF_FLOW;
+	if (a->ret == 0 && b->ret == 0 && a->r0 != b->r0)
+		d |= DIFF_R0;
+	if ((m->mem && memcmp(a->mem, b->mem, m->mem_len) != 0) ||
+	    memcmp(a->granted, b->granted, sizeof(a->granted)) != 0)
+		d |= DIFF_MEM;
+	if (strcmp(a->err.msg, b->err.msg) != 0) {
+		d |= DIFF_MSG;
+		char ma[sizeof(a->err.msg)], mb[sizeof(b->err.msg)];
+		mask_hex(a->err.msg, ma, sizeof(ma));
+		mask_hex(b->err.msg, mb, sizeof(mb));
+		if (strcmp(ma, mb) != 0)
+			d |= DIFF_SHAPE;
+	}
+	return d;
+}
+
+static void print_outcome(const char *name, const struct machine *m, const struct outcome *o)
+{
+	fprintf(stderr, "fuzz_raw:   %-16s ret %d r0 0x%llx insns %llu err.code %d insn %ld: %s\n",
+		name, o->ret, (unsigned long long)o->r0, (unsigned long long)o->insns, o->err.code,
+		o->err.insn, o->err.msg);
+	if (m->mem) {
+		fprintf(stderr, "fuzz_raw:   %-16s input memory", "");
+		for (size_t i = 0; i < m->mem_len; i++)
+			fprintf(stderr, "%s%02x", i % 32 ? "" : "\nfuzz_raw:     ", o->mem[i]);
+		fprintf(stderr, "\n");
+	}
+	fprintf(stderr, "fuzz_raw:   %-16s grant_buf", "");
+	for (size_t i = 0; i < sizeof(o->granted); i++)
+		fprintf(stderr, "%s%02x", i % 32 ? "" : "\nfuzz_raw:     ", o->granted[i]);
+	fprintf(stderr, "\n");
+}
+
+static void engines_disagree(const char *what, unsigned diff, const struct machine *m,
+			     const char *name_a, const struct outcome *a, const char *name_b,
+			     const struct outcome *b)
+{
+	const char *msg = diff & DIFF_MSG     ? " the message"
+			  : diff & DIFF_SHAPE ? " the message, hexadecimal numbers aside"
+					      : "";
+	fprintf(stderr, "fuzz_raw: %s disagree on%s%s%s%s\n", what,
+		diff & DIFF_FLOW ? " the return, error code, instruction or count" : "",
+		diff & DIFF_R0 ? " r0" : "", diff & DIFF_MEM ? " the memory" : "", msg);
+	print_outcome(name_a, m, a);
+	print_outcome(name_b, m, b);
+	abort();
+}
+
+/*
+ * Run the program on both engines (checked) at depths of the native stack
+ * (run_at_depth) that give both the same r10; false if that cannot be
+ * arranged.  The depths come from r10_probe, run from this same function
+ * (so from the same depth) as the program.  The JIT aligns its stack to
+ * 64 bytes, the interpreter to 16 (32 under ASan, which aligns its
+ * frame), so the meeting point is the 64-byte boundary at or below the
+ * lower of the two; probes at the chosen depths confirm it.
+ */
+static bool run_with_same_r10(const struct machine *m, struct outcome *interp,
+			      struct outcome *jit, size_t *interp_shift, size_t *jit_shift)
+{
+	const struct machine pm = {.code = r10_probe, .n = 2};
+	run_once(&pm, BEE_ENGINE_INTERP, true, 0, interp);
+	run_once(&pm, BEE_ENGINE_JIT, true, 0, jit);
+	if (interp->ret != 0 || jit->ret != 0)
+		broken_promise("the r10 probe does not run", interp->ret ? interp->ret : jit->ret,
+			       interp->ret ? &interp->err : &jit->err);
+	uint64_t i0 = interp->r0, j0 = jit->r0;
+	uint64_t meet = (i0 < j0 ? i0 : j0) & ~(uint64_t)63;
+	*interp_shift = (size_t)(i0 - meet);
+	*jit_shift = (size_t)(j0 - meet);
+	run_once(&pm, BEE_ENGINE_INTERP, true, *interp_shift, interp);
+	run_once(&pm, BEE_ENGINE_JIT, true, *jit_shift, jit);
+	if (interp->ret != 0 || jit->ret != 0 || interp->r0 != meet || jit->r0 != meet)
+		return false;
+	run_once(m, BEE_ENGINE_INTERP, true, *interp_shift, interp);
+	run_once(m, BEE_ENGINE_JIT, true, *jit_shift, jit);
+	return true;
+}
+
+/* Moves of the interpreter's stack for the fallback stability test: one
+ * per bit of r10 from 5 up (below, both engines' stacks are aligned). */
+static const size_t stack_shifts[] = {0x20,    0x40,    0x80,     0x100,    0x200,   0x400,
+				      0x800,   0x1000,  0x2000,   0x4000,   0x8000,  0x10000,
+				      0x20000, 0x40000, 0x80000, 0x100000, 0x200000};
+
+/*
+ * The checked JIT against the checked interpreter: the same return code,
+ * r0, error code, instruction index, instruction count, memory and
+ * message.  Run as they are, the two engines keep their stacks at
+ * different addresses, so a program whose outcome depends on the value of
+ * r10 legitimately differs: r10 copied into r0, into memory, into a branch
+ * condition, or a wild access through a copied stack pointer far from the
+ * stack (whose message prints an absolute address, the documented
+ * exception).  So when the engines disagree, both run again at depths of
+ * the native stack that give them the same r10 (run_with_same_r10), and
+ * must then agree on everything, messages included.
+ *
+ * Should the depths not line up (a change in how an engine places its
+ * stack), the fallback finds out which parts of the outcome depend on r10
+ * by moving the interpreter's stack alone, once per bit of r10:
+ *
+ *  - the interpreter's path (return, error code, instruction index, count)
+ *    changes: the program branches on r10, nothing can be compared;
+ *  - otherwise the path must agree, and r0, the memory and the message
+ *    must each agree unless the interpreter's changes too.  A message that
+ *    changes only in its hexadecimal numbers (an absolute address) must
+ *    keep its shape: the same kind of access, size, register and offset.
+ */
+static void compare_checked_jit(const struct machine *m, const struct outcome *interp,
+				const struct outcome *jit)
+{
+	unsigned diff = outcome_diff(m, interp, jit);
+	if (verbose) {
+		print_outcome("checked interp", m, interp);
+		print_outcome("checked JIT", m, jit);
+	}
+	if (!diff)
+		return;
+	size_t interp_shift, jit_shift;
+	struct outcome a, b;
+	if (run_with_same_r10(m, &a, &b, &interp_shift, &jit_shift)) {
+		diff = outcome_diff(m, &a, &b);
+		if (verbose) {
+			fprintf(stderr, "fuzz_raw: with the same r10 (shifts 0x%zx, 0x%zx):\n",
+				interp_shift, jit_shift);
+			print_outcome("checked interp", m, &a);
+			print_outcome("checked JIT", m, &b);
+		}
+		if (diff)
+			engines_disagree("with the same r10, the checked JIT and the checked "
+					 "interpreter",
+					 diff, m, "interpreter", &a, "JIT", &b);
+		return;
+	}
+	if (verbose)
+		fprintf(stderr, "fuzz_raw: cannot give both engines the same r10\n");
+	unsigned unstable = 0;
+	for (size_t i = 0; i < sizeof(stack_shifts) / sizeof(stack_shifts[0]); i++) {
+		run_once(m, BEE_ENGINE_INTERP, true, stack_shifts[i], &a);
+		unstable |= outcome_diff(m, interp, &a);
+	}
+	if (verbose)
+		fprintf(stderr, "fuzz_raw: the engines differ in 0x%x, moving the stack changes 0x%x\n",
+			diff, unstable);
+	if (unstable & DIFF_FLOW)
+		return;
+	diff &= ~unstable;
+	if (diff)
+		engines_disagree("the checked JIT and the checked interpreter", diff, m,
+				 "interpreter", interp, "JIT", jit);
+}
+
 /*
  * Phase 1: the bytes as they are, in checked mode only (fast mode is for
- * trusted code, and random bytes are anything but).
+ * trusted code, and random bytes are anything but): the interpreter, then
+ * the JIT.
  */
 static void run_raw(const struct bpf_insn *insns, size_t n, const struct settings *set)
 {
@@ -251,7 +644,7 @@ static void run_raw(const struct bpf_insn *insns, size_t n, const struct setting
 			       &check_err);
 
 	struct bee_code_opts copts = {.sz = sizeof(copts), .helpers = helpers,
-				      .trusted = set->trusted};
+				      .trusted = set->trusted, .jit_blind = set->blind};
 	struct bee_code *code = bee_code_load(insns, n, &copts, &load_err);
 	if (!code) {
 		if (load_err.code >= 0)
@@ -267,34 +660,23 @@ static void run_raw(const struct bpf_insn *insns, size_t n, const struct setting
 		broken_promise("bee_code_len differs from the instruction count", (int)n, NULL);
 
 	uint8_t *mem = new_mem(set->mem_len, set->no_mem, set->seed);
-	uint64_t budget = set->unlimited && straight_line(d, n) ? 0 : MAX_INSNS_BUDGET;
-	struct bee_run_opts ropts = {
-		.sz = sizeof(ropts),
-		.engine = BEE_ENGINE_INTERP,
-		.flags = BEE_RUN_CHECKED,
+	uint8_t *orig = new_mem(set->mem_len, set->no_mem, set->seed);
+	struct machine m = {
+		.code = code,
+		.n = n,
 		.mem = mem,
+		.orig = orig,
 		.mem_len = mem ? set->mem_len : 0,
-		.mem_readonly = set->readonly,
-		.max_insns = budget,
+		.readonly = set->readonly,
+		.budget = set->unlimited && straight_line(d, n) ? 0 : MAX_INSNS_BUDGET,
 	};
-	struct bee_run_result res;
-	memset(&res, 0xa5, sizeof(res)); /* the run must fill it in */
-	int ret = bee_code_run(code, &ropts, &res);
-	if (ret > 0)
-		broken_promise("bee_code_run returned a positive value", ret, &res.err);
-	if (ret < 0) {
-		if (res.err.code != ret)
-			broken_promise("a stopped run's error record disagrees with its return", ret,
-				       &res.err);
-		if (!documented_run_error(ret))
-			broken_promise("a run stopped with an undocumented error", ret, &res.err);
-		if (res.err.insn < -1 || res.err.insn >= (long)n)
-			broken_promise("a run's error names an instruction outside the program", ret,
-				       &res.err);
-	}
-	if (budget && res.insns > budget)
-		broken_promise("a checked run went past its instruction budget", (int)res.insns,
-			       &res.err);
+	struct outcome interp, jit;
+	run_once(&m, BEE_ENGINE_INTERP, true, 0, &interp);
+	check_checked_run(&m, &interp);
+	run_once(&m, BEE_ENGINE_JIT, true, 0, &jit);
+	check_checked_run(&m, &jit);
+	compare_checked_jit(&m, &interp, &jit);
+	free(orig);
 	free(mem);
 	bee_code_free(code);
 	free(d);
@@ -308,18 +690,21 @@ static void run_raw(const struct bpf_insn *insns, size_t n, const struct setting
  *
  *  - the program gets a prologue that zeroes r0, r3-r9 and its 512-byte
  *    stack (the checked loop zeroes them, the fast one does not);
- *  - programs that call helpers (the clock and random helpers change the
- *    path) or local functions (each frame is a new uninitialised stack)
- *    are left out;
+ *  - programs that call local functions (each frame is a new
+ *    uninitialised stack) or bpf_trace_printk (unchecked, it reads through
+ *    whatever pointer it is given) are left out; the clock, random and CPU
+ *    helpers are the target's deterministic ones (fake_helpers), so a
+ *    second run takes the same path through them;
  *  - so are programs that use r10's value other than as the address of a
  *    load or store: the two loops keep their stacks at different
  *    addresses, so a value or a branch that depends on r10 differs;
  *  - both runs get the same input memory block (restored in between), so
  *    values and branches derived from r1 agree.
  *
- * Then both loops must return the same r0 and leave the same memory.  This
- * reaches what the checked loop lacks, such as the fast loop's fused
- * instruction pairs.
+ * Then both loops must return the same r0 and leave the same memory, and
+ * so must the fast JIT, run last.  This reaches what the checked loop
+ * lacks, such as the fast loop's fused instruction pairs and the fast
+ * JIT's unchecked memory operands.
  */
 #define PROLOGUE_LEN (8 + BEE_STACK_SIZE / 8)
 
@@ -330,6 +715,9 @@ static bool fast_vs_checked_eligible(const struct bee_dinsn *d, size_t n)
 			continue;
 		switch ((enum bee_shape)bee_op_info[d[pc].op].shape) {
 		case BEE_SH_CALL_HELPER:
+			if (!helper_without_pointers(d[pc].imm))
+				return false;
+			break;
 		case BEE_SH_CALL_KFUNC:
 		case BEE_SH_CALL_LOCAL:
 			return false;
@@ -386,50 +774,50 @@ static void run_fast_vs_checked(const struct bpf_insn *body, size_t n_body,
 	memcpy(insns + k, body, n_body * sizeof(*insns));
 
 	struct bee_code *code = NULL;
-	uint8_t *mem = NULL, *orig = NULL, *after_checked = NULL;
+	uint8_t *mem = NULL, *orig = NULL;
 	if (bee_check_program(insns, n, d, NULL) < 0 || !fast_vs_checked_eligible(d, n))
 		goto out;
-	struct bee_code_opts copts = {.sz = sizeof(copts), .helpers = helpers, .trusted = true};
+	struct bee_code_opts copts = {.sz = sizeof(copts), .helpers = helpers, .trusted = true,
+				      .jit_blind = set->blind};
 	code = bee_code_load(insns, n, &copts, NULL);
 	if (!code)
 		goto out;
 
 	mem = new_mem(set->mem_len, set->no_mem, set->seed);
 	orig = new_mem(set->mem_len, set->no_mem, set->seed);
-	struct bee_run_opts ropts = {
-		.sz = sizeof(ropts),
-		.engine = BEE_ENGINE_INTERP,
-		.flags = BEE_RUN_CHECKED,
+	struct machine m = {
+		.code = code,
+		.n = n,
 		.mem = mem,
+		.orig = orig,
 		.mem_len = mem ? set->mem_len : 0,
-		.mem_readonly = set->readonly,
-		.max_insns = MAX_INSNS_BUDGET + PROLOGUE_LEN,
+		.readonly = set->readonly,
+		.budget = MAX_INSNS_BUDGET + PROLOGUE_LEN,
 	};
-	struct bee_run_result checked, fast;
-	if (bee_code_run(code, &ropts, &checked) != 0)
+	struct outcome checked, fast, fast_jit;
+	run_once(&m, BEE_ENGINE_INTERP, true, 0, &checked);
+	if (checked.ret != 0)
 		goto out; /* stopped: not known to be safe, so not for the fast loop */
-	if (mem) {
-		after_checked = new_mem(set->mem_len, false, 0);
-		memcpy(after_checked, mem, set->mem_len);
-		memcpy(mem, orig, set->mem_len);
-	}
-	ropts.flags = 0;
-	ropts.max_insns = 0;
-	int ret = bee_code_run(code, &ropts, &fast);
-	if (ret != 0)
-		broken_promise("the fast loop failed where the checked loop ran to exit", ret,
+	run_once(&m, BEE_ENGINE_INTERP, false, 0, &fast);
+	if (fast.ret != 0)
+		broken_promise("the fast loop failed where the checked loop ran to exit", fast.ret,
 			       &fast.err);
-	if (fast.r0 != checked.r0) {
-		fprintf(stderr, "fuzz_raw: fast r0 0x%llx, checked r0 0x%llx\n",
-			(unsigned long long)fast.r0, (unsigned long long)checked.r0);
-		broken_promise("the fast and the checked loop disagree on r0", 0, NULL);
-	}
-	if (mem && memcmp(mem, after_checked, set->mem_len) != 0)
-		broken_promise("the fast and the checked loop leave different memory", 0, NULL);
+	/* Fast runs count no instructions: compare r0 and memory only. */
+	unsigned diff = outcome_diff(&m, &checked, &fast) & (DIFF_R0 | DIFF_MEM);
+	if (diff)
+		engines_disagree("the fast and the checked interpreter", diff, &m, "checked interp",
+				 &checked, "fast interp", &fast);
+	run_once(&m, BEE_ENGINE_JIT, false, 0, &fast_jit);
+	if (fast_jit.ret != 0)
+		broken_promise("the fast JIT failed where the checked loop ran to exit",
+			       fast_jit.ret, &fast_jit.err);
+	diff = outcome_diff(&m, &fast, &fast_jit) & (DIFF_R0 | DIFF_MEM);
+	if (diff)
+		engines_disagree("the fast JIT and the fast interpreter", diff, &m, "fast interp",
+				 &fast, "fast JIT", &fast_jit);
 out:
 	free(mem);
 	free(orig);
-	free(after_checked);
 	bee_code_free(code);
 	free(d);
 	free(insns);
@@ -445,6 +833,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.no_mem = data[1] & 2,
 		.trusted = data[1] & 4,
 		.unlimited = data[1] & 8,
+		.blind = data[1] & 16,
 	};
 	for (int i = 2; i < HEADER_LEN; i++)
 		set.seed = set.seed << 8 | data[i];
