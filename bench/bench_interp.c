@@ -43,6 +43,7 @@
 
 #include "bee/error.h"
 #include "bee/vm.h"
+#include "kbpf.h" /* tests/kernel: the raw bpf(2) calls */
 #include "kbpf_bench.h"
 
 /* Loop trip counts: iterations x body length must stay well under the
@@ -439,13 +440,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 static const char *kernel_probe(char *why, size_t why_len, uint8_t *buf, uint32_t len)
 {
 	struct bpf_insn probe[] = {KB_MOV64_IMM(BPF_REG_0, 2), KB_EXIT()};
-	int fd = kb_kernel_load(BPF_PROG_TYPE_XDP, probe, 2, NULL, 0);
+	int fd = kbpf_prog_load(BPF_PROG_TYPE_XDP, probe, 2, NULL, 0);
 	if (fd < 0) {
 		snprintf(why, why_len, "BPF_PROG_LOAD: %s", strerror(-fd));
 		return why;
 	}
 	uint32_t retval = 0, dur = 0;
-	int ret = kb_kernel_test_run(fd, buf, len, 1, &retval, &dur);
+	int ret = kbpf_test_run(fd, buf, len, 1, &retval, &dur);
 	close(fd);
 	if (ret < 0) {
 		snprintf(why, why_len, "BPF_PROG_TEST_RUN: %s", strerror(-ret));
@@ -546,8 +547,10 @@ static void run_program(const struct bench_prog *bp, const struct options *opt, 
 		static char log[1 << 20];
 		log[0] = '\0';
 		kfd = kprog.overflow ? -E2BIG
-				     : kb_kernel_load(BPF_PROG_TYPE_XDP, kprog.insns, kprog.n, log,
-						      sizeof(log));
+				     : kbpf_prog_load(BPF_PROG_TYPE_XDP, kprog.insns, kprog.n, NULL, 0);
+		if (kfd < 0 && !kprog.overflow) /* again, for the verifier's log */
+			kbpf_close(kbpf_prog_load(BPF_PROG_TYPE_XDP, kprog.insns, kprog.n, log,
+						  sizeof(log)));
 		if (kfd < 0) {
 			add_note(row, "kernel refused it: %s", strerror(-kfd));
 			print_log_tail(log);
@@ -560,7 +563,7 @@ static void run_program(const struct bench_prog *bp, const struct options *opt, 
 			dump_file(opt->dump, bp->name, "kernel", kprog.insns,
 				  kprog.n * sizeof(kprog.insns[0]));
 		static uint8_t kjit[1 << 16];
-		long klen = kfd >= 0 ? kb_kernel_jited(kfd, kjit, sizeof(kjit)) : -1;
+		long klen = kfd >= 0 ? kbpf_prog_jited(kfd, kjit, sizeof(kjit)) : -1;
 		if (klen > 0 && (size_t)klen <= sizeof(kjit))
 			dump_file(opt->dump, bp->name, "kjit", kjit, (size_t)klen);
 	}
@@ -580,7 +583,7 @@ static void run_program(const struct bench_prog *bp, const struct options *opt, 
 	}
 	if (kfd >= 0) {
 		uint32_t retval = 0, dur = 0;
-		int ret = kb_kernel_test_run(kfd, buf, buf_len, 1, &retval, &dur);
+		int ret = kbpf_test_run(kfd, buf, buf_len, 1, &retval, &dur);
 		if (ret < 0) {
 			add_note(row, "kernel test run: %s", strerror(-ret));
 			close(kfd);
@@ -596,7 +599,7 @@ static void run_program(const struct bench_prog *bp, const struct options *opt, 
 	double one;
 	if (kfd >= 0) {
 		uint32_t retval = 0, dur = 0;
-		if (kb_kernel_test_run(kfd, buf, buf_len, 4, &retval, &dur) == 0)
+		if (kbpf_test_run(kfd, buf, buf_len, 4, &retval, &dur) == 0)
 			reps[COL_KERNEL] = reps_for(dur, opt->target_ms);
 	}
 	for (int c = COL_KERNEL + 1; c < N_COLUMNS; c++)
@@ -613,7 +616,7 @@ static void run_program(const struct bench_prog *bp, const struct options *opt, 
 		 * csum), so the median should span several placements. */
 		if (reps[COL_KERNEL] && r > 0) {
 			close(kfd);
-			kfd = kb_kernel_load(BPF_PROG_TYPE_XDP, kprog.insns, kprog.n, NULL, 0);
+			kfd = kbpf_prog_load(BPF_PROG_TYPE_XDP, kprog.insns, kprog.n, NULL, 0);
 			if (kfd < 0) {
 				add_note(row, "kernel reload failed: %s", strerror(-kfd));
 				reps[COL_KERNEL] = 0;
@@ -621,7 +624,7 @@ static void run_program(const struct bench_prog *bp, const struct options *opt, 
 		}
 		if (reps[COL_KERNEL]) {
 			uint32_t retval = 0, dur = 0;
-			int ret = kb_kernel_test_run(kfd, buf, buf_len, (uint32_t)reps[COL_KERNEL],
+			int ret = kbpf_test_run(kfd, buf, buf_len, (uint32_t)reps[COL_KERNEL],
 						     &retval, &dur);
 			if (ret == 0)
 				samples[COL_KERNEL][nsamples[COL_KERNEL]++] = (double)dur / (double)bp->iters;

@@ -1,7 +1,8 @@
 /*
  * kbpf_bench.h - small private helpers for the benchmarks in bench/:
- * building instructions in C, loading and test-running programs in the
- * real kernel through bpf(2), and timing.
+ * building instructions in C, and timing.  The kernel side (loading,
+ * test runs, reading back the JIT image) is tests/kernel/kbpf.c, which
+ * bench/CMakeLists.txt compiles into every benchmark.
  *
  * This is a header (every function static) because bench/CMakeLists.txt
  * builds each .c file in bench/ as its own executable; a helper .c file
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,89 +109,6 @@ static inline void kb_patch_here(struct kb_prog *p, size_t at)
 {
 	if (at < p->n)
 		p->insns[at].off = (int16_t)((long)p->n - (long)at - 1);
-}
-
-/* ---- the kernel side ---------------------------------------------------- */
-
-static inline long kb_sys_bpf(int cmd, union bpf_attr *attr, unsigned size)
-{
-	return syscall(__NR_bpf, cmd, attr, size);
-}
-
-/*
- * Load a program into the kernel.  Returns the fd, or a negative errno;
- * on failure the verifier's log (its tail when long) goes to log, which
- * may be NULL.
- */
-static inline int kb_kernel_load(enum bpf_prog_type type, const struct bpf_insn *insns, size_t n,
-				 char *log, size_t log_len)
-{
-	union bpf_attr attr;
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = type;
-	attr.insns = (uint64_t)(uintptr_t)insns;
-	attr.insn_cnt = (uint32_t)n;
-	attr.license = (uint64_t)(uintptr_t) "GPL";
-	int fd = (int)kb_sys_bpf(BPF_PROG_LOAD, &attr, sizeof(attr));
-	if (fd >= 0)
-		return fd;
-	int e = errno;
-	if (log && log_len) {
-		/* Load again with the log on: only the failure needs it, and a
-		 * log large enough for a 1M-instruction verification is costly. */
-		log[0] = '\0';
-		attr.log_buf = (uint64_t)(uintptr_t)log;
-		attr.log_size = (uint32_t)log_len;
-		attr.log_level = 1;
-		int fd2 = (int)kb_sys_bpf(BPF_PROG_LOAD, &attr, sizeof(attr));
-		if (fd2 >= 0)
-			close(fd2);
-		log[log_len - 1] = '\0';
-	}
-	return -e;
-}
-
-/*
- * BPF_PROG_TEST_RUN: run fd repeat times on data.  On success *retval is
- * the program's (32-bit) return value and *duration_ns the kernel's own
- * measure, which is the average time of one run in nanoseconds (the
- * kernel divides its total by repeat).
- */
-static inline int kb_kernel_test_run(int fd, void *data, uint32_t len, uint32_t repeat,
-				     uint32_t *retval, uint32_t *duration_ns)
-{
-	union bpf_attr attr;
-	memset(&attr, 0, sizeof(attr));
-	attr.test.prog_fd = (uint32_t)fd;
-	attr.test.data_in = (uint64_t)(uintptr_t)data;
-	attr.test.data_size_in = len;
-	attr.test.repeat = repeat;
-	if (kb_sys_bpf(BPF_PROG_TEST_RUN, &attr, sizeof(attr)) < 0)
-		return -errno;
-	*retval = attr.test.retval;
-	*duration_ns = attr.test.duration;
-	return 0;
-}
-
-/*
- * The native code the kernel's JIT made of fd (BPF_OBJ_GET_INFO_BY_FD with
- * jited_prog_insns): copies up to cap bytes to out and returns the image's
- * full length, or a negative errno.
- */
-static inline long kb_kernel_jited(int fd, uint8_t *out, uint32_t cap)
-{
-	struct bpf_prog_info info;
-	memset(&info, 0, sizeof(info));
-	info.jited_prog_len = cap;
-	info.jited_prog_insns = (uint64_t)(uintptr_t)out;
-	union bpf_attr attr;
-	memset(&attr, 0, sizeof(attr));
-	attr.info.bpf_fd = (uint32_t)fd;
-	attr.info.info_len = sizeof(info);
-	attr.info.info = (uint64_t)(uintptr_t)&info;
-	if (kb_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) < 0)
-		return -errno;
-	return (long)info.jited_prog_len;
 }
 
 /* ---- timing ------------------------------------------------------------- */

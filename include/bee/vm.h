@@ -88,7 +88,7 @@ struct bee_code;
  * rules), resolve every helper and kfunc call against the tables, and
  * pre-decode for the interpreter.  lddw pseudo forms other than plain
  * immediates are refused here (the core resolves them before).  Returns
- * NULL with err set on failure.  insns is copied.
+ * NULL with err set on failure.  insns is not referenced after the call.
  */
 struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
 			       const struct bee_code_opts *opts, struct bee_error *err);

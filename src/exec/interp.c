@@ -177,21 +177,11 @@ int bee_run_fault_depth(struct run_state *st, long insn, unsigned depth)
  * superinstruction (fast loop only), unless something jumps to the jump
  * itself.  The jump's own instruction stays in place, unreached.
  */
-static int fuse_loop_steps(struct xinsn *x, const struct bee_dinsn *d, size_t n,
-			   const void *const *add_then_jcc)
+static void fuse_loop_steps(struct xinsn *x, const struct bee_dinsn *d, size_t n,
+			    const unsigned char *is_target, const void *const *add_then_jcc)
 {
-	if (!add_then_jcc || n < 2)
-		return 0;
-	unsigned char *is_target = calloc(n, 1);
-	if (!is_target)
-		return -ENOMEM;
-	for (size_t pc = 0; pc < n; pc++) {
-		if (d[pc].slots == 0)
-			continue;
-		enum bee_shape shape = bee_op_info[d[pc].op].shape;
-		if (bee_op_is_jump(d[pc].op) || shape == BEE_SH_CALL_LOCAL)
-			is_target[bee_jump_target(&d[pc], pc)] = 1;
-	}
+	if (!add_then_jcc)
+		return;
 	for (size_t pc = 0; pc + 1 < n; pc++) {
 		const struct bee_dinsn *add = &d[pc], *jcc = &d[pc + 1];
 		if (add->slots == 0 || add->op != BEE_OP_ADD64_IMM || is_target[pc + 1] ||
@@ -202,8 +192,6 @@ static int fuse_loop_steps(struct xinsn *x, const struct bee_dinsn *d, size_t n,
 		x[pc].src = jcc->src;
 		x[pc].off = x[pc + 1].off + (int32_t)sizeof(struct xinsn);
 	}
-	free(is_target);
-	return 0;
 }
 
 static const char *pseudo_name(uint8_t src)
@@ -242,20 +230,19 @@ struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
 	code->n = n;
 	code->trusted = o.trusted;
 	code->jit_blind = o.jit_blind;
-	code->insns = malloc((n ? n : 1) * sizeof(*insns));
+	code->is_target = calloc(n + 1, 1);
+	if (!code->is_target)
+		goto nomem;
 	for (int m = 0; m < XMODE__COUNT; m++) {
 		code->x[m] = calloc(n ? n : 1, sizeof(*code->x[m]));
 		if (!code->x[m])
 			goto nomem;
 	}
-	if (!code->insns)
-		goto nomem;
-	if (n)
-		memcpy(code->insns, insns, n * sizeof(*insns));
 
 	int ret = bee_check_program(insns, n, d, err);
 	if (ret < 0)
 		goto fail;
+	bee_mark_jump_targets(d, n, code->is_target);
 
 	for (size_t pc = 0; pc < n; pc++) {
 		const struct bee_dinsn *di = &d[pc];
@@ -331,9 +318,7 @@ struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
 	for (int m = 0; m < XMODE__COUNT; m++)
 		for (size_t pc = 0; pc < n; pc++)
 			code->x[m][pc].handler = handlers[m].ops[code->x[m][pc].op];
-	ret = fuse_loop_steps(code->x[XMODE_FAST], d, n, handlers[XMODE_FAST].add_then_jcc);
-	if (ret < 0)
-		goto nomem;
+	fuse_loop_steps(code->x[XMODE_FAST], d, n, code->is_target, handlers[XMODE_FAST].add_then_jcc);
 	code->d = d; /* the JIT compiles from the decoded program */
 	return code;
 
@@ -352,7 +337,7 @@ void bee_code_free(struct bee_code *code)
 {
 	if (!code)
 		return;
-	free(code->insns);
+	free(code->is_target);
 	free(code->d);
 	for (int m = 0; m < XMODE__COUNT; m++) {
 		free(code->x[m]);
@@ -399,15 +384,17 @@ int bee_code_run(const struct bee_code *code, const struct bee_run_opts *opts,
 				     "too many memory regions (%zu, limit %d)", o.n_regions,
 				     BEE_RUN_MAX_REGIONS - 2);
 
-	struct run_state st = {
-		.code = code,
-		.opts = &o,
-		.result = result,
-		.checked = (o.flags & BEE_RUN_CHECKED) || !code->trusted,
-		.budget = o.max_insns,
-		.outer = current_run,
-	};
-	/* regions[0], the stack, is filled in by the checked loop itself. */
+	/* Field by field: zero-initialising the whole struct would clear all
+	 * BEE_RUN_MAX_REGIONS regions on every run; only n_regions are live. */
+	struct run_state st;
+	st.code = code;
+	st.opts = &o;
+	st.result = result;
+	st.checked = (o.flags & BEE_RUN_CHECKED) || !code->trusted;
+	st.budget = o.max_insns;
+	st.outer = current_run;
+	/* regions[0], the stack, is filled in by the checked engines themselves. */
+	st.regions[0] = (struct run_region){0, 0, false};
 	st.regions[1] = (struct run_region){(uintptr_t)o.mem, o.mem ? o.mem_len : 0, !o.mem_readonly};
 	st.n_regions = 2;
 	for (size_t i = 0; i < o.n_regions; i++)

@@ -40,8 +40,8 @@ struct jit_image;
 
 struct bee_code {
 	size_t n;
-	struct bpf_insn *insns;
 	struct bee_dinsn *d;            /* decoded by bee_check_program: what the JIT reads */
+	unsigned char *is_target;       /* n + 1 entries: a jump or local call lands here */
 	struct xinsn *x[XMODE__COUNT];  /* x[XMODE_CHECKED][pc].imm: a call's helper address */
 	bool trusted;
 	bool jit_blind;                 /* bee_code_opts.jit_blind */

@@ -181,7 +181,7 @@ struct jit {
 	/* Loop heads (targets of backward jumps): loop_end[pc] is one past the
 	 * last instruction that jumps back to pc, 0 when none does. */
 	const uint32_t *loop_end;
-	const bool *is_target;   /* a jump or call lands on pc */
+	const unsigned char *is_target; /* a jump or call lands on pc (bee_code's) */
 	/* Fast mode: stack slots kept in registers (see promote_stack).
 	 * slot_reg[k] holds the 8 bytes at r10 - 8 (k + 1), 0 (never a slot
 	 * register) when they stay in memory. */
@@ -1526,10 +1526,9 @@ int bee_jit_compile(const struct bee_code *code, bool checked, struct jit_image 
 	uint32_t *ahead = checked ? malloc(n * sizeof(uint32_t)) : NULL;
 	uint32_t *loop_end = calloc(n + 1, sizeof(uint32_t));
 	uint32_t *sizes = calloc(n + 1, sizeof(uint32_t));
-	bool *is_target = calloc(n + 1, sizeof(bool));
 	struct jit_image *img = calloc(1, sizeof(*img));
 	int ret = 0;
-	if (!bufs[0] || !bufs[1] || !img || !code->d || !loop_end || !is_target || !sizes ||
+	if (!bufs[0] || !bufs[1] || !img || !code->d || !loop_end || !sizes ||
 	    (checked && (!block_start || !ahead))) {
 		ret = bee_error_set(err, -ENOMEM, -1, 0, 0, "JIT: out of memory");
 		goto out;
@@ -1538,19 +1537,16 @@ int bee_jit_compile(const struct bee_code *code, bool checked, struct jit_image 
 		find_blocks(n, code->d, block_start, ahead);
 	j.block_start = block_start;
 	j.ahead = ahead;
+	/* loop_end[head]: one past the last backward jump to head */
 	for (size_t pc = 0; pc < n; pc++) {
-		if (code->d[pc].slots == 0)
-			continue;
-		bool jump = bee_op_is_jump((enum bee_op)code->d[pc].op);
-		if (!jump && shape_of(&code->d[pc]) != BEE_SH_CALL_LOCAL)
+		if (code->d[pc].slots == 0 || !bee_op_is_jump((enum bee_op)code->d[pc].op))
 			continue;
 		size_t target = (size_t)bee_jump_target(&code->d[pc], pc);
-		is_target[target] = true;
-		if (jump && target <= pc && loop_end[target] < pc + 1)
+		if (target <= pc && loop_end[target] < pc + 1)
 			loop_end[target] = (uint32_t)(pc + 1);
 	}
 	j.loop_end = loop_end;
-	j.is_target = is_target;
+	j.is_target = code->is_target;
 	promote_stack(&j);
 	j.sizes = sizes;
 
@@ -1637,7 +1633,6 @@ out:
 	free(block_start);
 	free(ahead);
 	free(loop_end);
-	free(is_target);
 	free(sizes);
 	bee_jit_free(img);
 	return ret;

@@ -624,27 +624,37 @@ int asm_target_imm32(struct assembler *a, const struct target *tg, enum fixup_ki
 	return 0;
 }
 
-/* "+N" or "-N" after a base register, up to the closing bracket. */
-static int parse_offset_tail(struct assembler *a, int16_t *off, const char *close)
+/* An optional "+N" or "-N" (spaces allowed around the sign): *present
+ * says whether there was one; v gets its value, sign folded in. */
+int asm_parse_signed_tail(struct assembler *a, const char *what, struct num *v, bool *present)
 {
 	struct token t;
-	*off = 0;
+	*present = false;
 	asm_peek(a, &t);
-	if (t.kind == TK_PUNCT && (asm_tok_is(&t, "+") || asm_tok_is(&t, "-"))) {
-		bool minus = t.s[0] == '-';
-		a->p = t.s + t.len;
-		struct num v;
-		int ret = asm_parse_num(a, &v, "offset");
-		if (ret)
-			return ret;
-		v.at = t.s;
-		if (minus)
-			v.neg = !v.neg;
+	if (t.kind != TK_PUNCT || !(asm_tok_is(&t, "+") || asm_tok_is(&t, "-")))
+		return 0;
+	bool minus = t.s[0] == '-';
+	a->p = t.s + t.len;
+	int ret = asm_parse_num(a, v, what);
+	if (ret)
+		return ret;
+	v->at = t.s;
+	if (minus)
+		v->neg = !v->neg;
+	*present = true;
+	return 0;
+}
+
+/* "+N" or "-N" after a base register, up to the closing punctuation. */
+int asm_parse_offset_tail(struct assembler *a, int16_t *off, const char *close)
+{
+	struct num v;
+	bool present;
+	*off = 0;
+	int ret = asm_parse_signed_tail(a, "offset", &v, &present);
+	if (!ret && present)
 		ret = asm_num_off16(a, &v, "offset", off);
-		if (ret)
-			return ret;
-	}
-	return asm_expect_punct(a, close);
+	return ret ? ret : asm_expect_punct(a, close);
 }
 
 /* C syntax "(r1 +8)", "(r10 - 8)", "(r1)". */
@@ -653,7 +663,7 @@ int asm_parse_c_addr(struct assembler *a, struct reg *base, int16_t *off)
 	int ret = asm_expect_punct(a, "(");
 	if (!ret)
 		ret = asm_parse_reg(a, base, WIDTH_64);
-	return ret ? ret : parse_offset_tail(a, off, ")");
+	return ret ? ret : asm_parse_offset_tail(a, off, ")");
 }
 
 /* Mnemonic syntax "[%r1+8]", "[r10 - 8]", "[%r1]". */
@@ -662,7 +672,7 @@ static int parse_mem(struct assembler *a, struct reg *base, int16_t *off)
 	int ret = asm_expect_punct(a, "[");
 	if (!ret)
 		ret = asm_parse_reg(a, base, WIDTH_64);
-	return ret ? ret : parse_offset_tail(a, off, "]");
+	return ret ? ret : asm_parse_offset_tail(a, off, "]");
 }
 
 /* "u8".."u64" (and "s8".."s32" when sign_ok) as a BPF size; *sx for the signed ones. */

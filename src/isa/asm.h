@@ -122,6 +122,8 @@ int asm_parse_target(struct assembler *a, struct target *tg);
 int asm_target_off16(struct assembler *a, const struct target *tg, int16_t *off);
 int asm_target_imm32(struct assembler *a, const struct target *tg, enum fixup_kind kind,
 		     int32_t *imm);
+int asm_parse_signed_tail(struct assembler *a, const char *what, struct num *v, bool *present);
+int asm_parse_offset_tail(struct assembler *a, int16_t *off, const char *close);
 int asm_parse_c_addr(struct assembler *a, struct reg *base, int16_t *off);
 int asm_parse_cast_rest(struct assembler *a, bool sign_ok, unsigned *size, bool *sx);
 bool asm_is_pseudo_name(const struct token *t);

@@ -71,19 +71,11 @@ static int parse_c_load(struct assembler *a, const struct reg *dst)
 		if (asm_reg_from_token(&t, &src)) {
 			if ((ret = asm_parse_reg(a, &src, WIDTH_64)))
 				return ret;
-			asm_peek(a, &t);
-			if (t.kind == TK_PUNCT && (asm_tok_is(&t, "+") || asm_tok_is(&t, "-"))) {
-				bool minus = t.s[0] == '-';
-				struct num v;
-				a->p = t.s + t.len;
-				if ((ret = asm_parse_num(a, &v, "packet offset")))
-					return ret;
-				v.at = t.s;
-				if (minus)
-					v.neg = !v.neg;
-				if ((ret = asm_num_imm32(a, &v, "packet offset", &imm)))
-					return ret;
-			}
+			struct num v;
+			bool present;
+			if ((ret = asm_parse_signed_tail(a, "packet offset", &v, &present)) ||
+			    (present && (ret = asm_num_imm32(a, &v, "packet offset", &imm))))
+				return ret;
 			if ((ret = asm_expect_punct(a, "]")))
 				return ret;
 			return asm_emit(a, asm_op_for(BPF_LD | BPF_IND | size, 0), 0, src.num, 0, imm);
@@ -160,29 +152,14 @@ static int parse_c_atomic_call(struct assembler *a, const struct reg *dst, size_
 			return asm_fail_at(a, cast_at, "atomic operations are on u32 or u64");
 		if (form == AF_CAST_64 && size != BPF_DW)
 			return asm_fail_at(a, cast_at, "atomic64_ operations are on u64");
-		if ((ret = asm_parse_c_addr(a, &base, &off)))
+		if ((ret = asm_parse_c_addr(a, &base, &off)) || (ret = asm_expect_punct(a, ",")))
 			return ret;
 	} else {
-		if ((ret = asm_parse_reg(a, &base, WIDTH_64)))
+		/* llvm's "cmpxchg_64(r1 + 0, r0, r2)": register, offset, comma */
+		if ((ret = asm_parse_reg(a, &base, WIDTH_64)) ||
+		    (ret = asm_parse_offset_tail(a, &off, ",")))
 			return ret;
-		struct token t;
-		asm_peek(a, &t);
-		off = 0;
-		if (t.kind == TK_PUNCT && (asm_tok_is(&t, "+") || asm_tok_is(&t, "-"))) {
-			bool minus = t.s[0] == '-';
-			struct num v;
-			a->p = t.s + t.len;
-			if ((ret = asm_parse_num(a, &v, "offset")))
-				return ret;
-			v.at = t.s;
-			if (minus)
-				v.neg = !v.neg;
-			if ((ret = asm_num_off16(a, &v, "offset", &off)))
-				return ret;
-		}
 	}
-	if ((ret = asm_expect_punct(a, ",")))
-		return ret;
 	if (aop == BPF_CMPXCHG) {
 		if ((ret = asm_parse_reg(a, &old, ANY_WIDTH)))
 			return ret;

@@ -295,39 +295,36 @@ int bee_check_program(const struct bpf_insn *insns, size_t n, struct bee_dinsn *
 		return bee_error_set(err, -E2BIG, -1, 0, 0, "program has %zu instructions, limit is %d",
 				     n, BEE_MAX_INSNS);
 
-	/* Pass 1: decode, and mark the second slots of lddw. */
-	struct bee_dinsn one;
-	unsigned char *is_hi = calloc(n, 1);
-	if (!is_hi)
+	/* Decoded instructions go to out, or to scratch when the caller only
+	 * wants the verdict; the second slot of an lddw stays zeroed
+	 * (slots = 0), which is how pass 2 recognises it. */
+	struct bee_dinsn *dec = out ? out : malloc(n * sizeof(*dec));
+	if (!dec)
 		return bee_error_set(err, -ENOMEM, -1, 0, 0, "out of memory");
 	int ret = 0;
 	size_t last = 0;
+
+	/* Pass 1: decode. */
 	for (size_t pc = 0; pc < n;) {
-		struct bee_dinsn *d = out ? &out[pc] : &one;
-		int slots = bee_decode(insns, n, pc, d, err);
+		int slots = bee_decode(insns, n, pc, &dec[pc], err);
 		if (slots < 0) {
 			ret = slots;
 			goto done;
 		}
-		ret = check_frame_pointer_writes(d, pc, err);
+		ret = check_frame_pointer_writes(&dec[pc], pc, err);
 		if (ret)
 			goto done;
-		if (slots == 2) {
-			is_hi[pc + 1] = 1;
-			if (out)
-				memset(&out[pc + 1], 0, sizeof(out[pc + 1]));
-		}
+		if (slots == 2)
+			memset(&dec[pc + 1], 0, sizeof(dec[pc + 1]));
 		last = pc;
 		pc += (size_t)slots;
 	}
 
 	/* Pass 2: jump and call targets. */
 	for (size_t pc = 0; pc < n; pc++) {
-		if (is_hi[pc])
+		const struct bee_dinsn *d = &dec[pc];
+		if (d->slots == 0)
 			continue;
-		struct bee_dinsn *d = out ? &out[pc] : &one;
-		if (!out)
-			bee_decode(insns, n, pc, d, NULL);
 		enum bee_shape shape = bee_op_info[d->op].shape;
 		if (!bee_op_is_jump(d->op) && shape != BEE_SH_CALL_LOCAL)
 			continue;
@@ -338,7 +335,7 @@ int bee_check_program(const struct bpf_insn *insns, size_t n, struct bee_dinsn *
 					    "%s out of range from insn %zu to %ld", what, pc, target);
 			goto done;
 		}
-		if (is_hi[target]) {
+		if (dec[target].slots == 0) {
 			ret = bee_error_set(err, -EINVAL, (long)pc, 0, 0,
 					    "%s into the middle of an lddw at insn %ld", what, target);
 			goto done;
@@ -346,20 +343,23 @@ int bee_check_program(const struct bpf_insn *insns, size_t n, struct bee_dinsn *
 	}
 
 	/* The kernel refuses a program that can fall off its end. */
-	{
-		struct bee_dinsn *d = out ? &out[last] : &one;
-		if (!out)
-			bee_decode(insns, n, last, d, NULL);
-		enum bee_shape shape = bee_op_info[d->op].shape;
-		if (shape != BEE_SH_EXIT && shape != BEE_SH_JA && shape != BEE_SH_JA32) {
-			ret = bee_error_set(err, -EINVAL, (long)last, 0, 0,
-					    "last insn is not an exit or jmp");
-			goto done;
-		}
-	}
+	enum bee_shape last_shape = bee_op_info[dec[last].op].shape;
+	if (last_shape != BEE_SH_EXIT && last_shape != BEE_SH_JA && last_shape != BEE_SH_JA32)
+		ret = bee_error_set(err, -EINVAL, (long)last, 0, 0, "last insn is not an exit or jmp");
 done:
-	free(is_hi);
+	if (dec != out)
+		free(dec);
 	return ret;
+}
+
+void bee_mark_jump_targets(const struct bee_dinsn *d, size_t n, unsigned char *is_target)
+{
+	for (size_t pc = 0; pc < n; pc++) {
+		if (d[pc].slots == 0)
+			continue;
+		if (bee_op_is_jump(d[pc].op) || bee_op_info[d[pc].op].shape == BEE_SH_CALL_LOCAL)
+			is_target[bee_jump_target(&d[pc], pc)] = 1;
+	}
 }
 
 /* Helper names come straight from the UAPI header's own list. */

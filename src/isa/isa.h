@@ -84,6 +84,13 @@ bool bee_op_is_jump(enum bee_op op);
 /* Jump target of a jump or local call at pc (pc + 1 + off, or + imm). */
 long bee_jump_target(const struct bee_dinsn *d, size_t pc);
 
+/*
+ * Mark in is_target (n + 1 entries, zeroed by the caller) every
+ * instruction a jump or a local call of the decoded program d lands on.
+ * d is what bee_check_program produced, so every target is in range.
+ */
+void bee_mark_jump_targets(const struct bee_dinsn *d, size_t n, unsigned char *is_target);
+
 /* Name of kernel helper id (as in <linux/bpf.h>, "bpf_map_lookup_elem"), or NULL. */
 const char *bee_helper_name(int32_t id);
 

@@ -33,19 +33,10 @@
 #include "bee/error.h"
 #include "bee/vm.h"
 
+#include "../common.h"
 #include "gen.h"
 #include "refeval.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
 
 #define MEM_LEN 64
 #define MAX_STEPS 1000000
@@ -203,23 +194,8 @@ static void print_program(const struct gen_prog *p)
 {
 	printf("  program (%zu slots, %u functions, %u frames deep), hex: ", p->n, p->nfuncs,
 	       p->depth);
-	for (size_t i = 0; i < p->n; i++) {
-		const unsigned char *b = (const unsigned char *)&p->insns[i];
-		for (size_t k = 0; k < sizeof(p->insns[i]); k++)
-			printf("%02x", b[k]);
-	}
+	gen_print_hex(stdout, p->insns, p->n);
 	printf("\n");
-}
-
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || *s == '-')
-		return false;
-	*out = v;
-	return true;
 }
 
 int main(int argc, char **argv)
@@ -237,7 +213,7 @@ int main(int argc, char **argv)
 			target = &seed;
 		else if (!strcmp(argv[i], "--index"))
 			target = &only, have_only = true;
-		if (!target || i + 1 >= argc || !parse_u64(argv[i + 1], target)) {
+		if (!target || i + 1 >= argc || !test_parse_u64(argv[i + 1], target)) {
 			fprintf(stderr, "usage: diff_calls [--count N] [--seed S] [--index I]\n");
 			return 2;
 		}

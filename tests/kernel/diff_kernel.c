@@ -53,6 +53,7 @@
 #endif
 #include "isa/isa.h"
 
+#include "../common.h"
 #include "gen.h"
 #include "kbpf.h"
 #include "refeval.h"
@@ -77,7 +78,7 @@ static int kernel_run_once(const struct bpf_insn *insns, size_t n, uint32_t *ret
 	int fd = kbpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, insns, n, NULL, 0);
 	if (fd < 0)
 		return fd;
-	int err = kbpf_test_run(fd, packet, sizeof(packet), 1, ret32);
+	int err = kbpf_test_run(fd, packet, sizeof(packet), 1, ret32, NULL);
 	kbpf_close(fd);
 	return err < 0 ? err : 1; /* 1: loaded and ran */
 }
@@ -260,11 +261,7 @@ static void print_program(FILE *out, const struct bpf_insn *insns, size_t n)
 	}
 #endif
 	fprintf(out, "  hex: ");
-	for (size_t i = 0; i < n; i++) {
-		const unsigned char *b = (const unsigned char *)&insns[i];
-		for (size_t k = 0; k < sizeof(insns[i]); k++)
-			fprintf(out, "%02x", b[k]);
-	}
+	gen_print_hex(out, insns, n);
 	fprintf(out, "\n");
 }
 
@@ -318,22 +315,6 @@ static bool still_differs(const struct gen_prog *p, enum difference kind)
 	return br.err || br.r0 != rr.r0;
 }
 
-/* A jump, or a bpf-to-bpf call (whose imm is relative like gotol's). */
-static bool is_jump(const struct bpf_insn *in)
-{
-	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
-	if (cls != BPF_JMP && cls != BPF_JMP32)
-		return false;
-	if (op == BPF_CALL)
-		return in->src_reg == BPF_PSEUDO_CALL;
-	return op != BPF_EXIT;
-}
-
-static bool offset_in_imm(const struct bpf_insn *in)
-{
-	return in->code == (BPF_JMP32 | BPF_JA) || BPF_OP(in->code) == BPF_CALL;
-}
-
 static bool is_lddw(const struct bpf_insn *in)
 {
 	return in->code == (BPF_LD | BPF_IMM | BPF_DW);
@@ -342,7 +323,7 @@ static bool is_lddw(const struct bpf_insn *in)
 /* Where the jump at i goes, as a slot index. */
 static long jump_target(const struct bpf_insn *in, size_t i)
 {
-	return (long)i + 1 + (offset_in_imm(in) ? in->imm : in->off);
+	return (long)i + 1 + (gen_offset_in_imm(in) ? in->imm : in->off);
 }
 
 /*
@@ -366,10 +347,10 @@ static void drop_slots(struct gen_prog *p, size_t from, size_t count)
 		if (i >= from && i < from + count)
 			continue;
 		struct bpf_insn in = old[i];
-		if (is_jump(&in)) { /* an lddw's second slot has code 0: never a jump */
+		if (gen_is_call_or_jump(&in)) { /* an lddw's second slot has code 0: never a jump */
 			long t = jump_target(&in, i);
 			long off = (long)map[t] - (long)(k + 1);
-			if (offset_in_imm(&in))
+			if (gen_offset_in_imm(&in))
 				in.imm = (int32_t)off;
 			else
 				in.off = (int16_t)off;
@@ -464,17 +445,6 @@ static void usage(FILE *out)
 		"Programs I with I %% K == 0 (K default 4) may have bpf-to-bpf calls.\n");
 }
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || *s == '-')
-		return false;
-	*out = v;
-	return true;
-}
-
 int main(int argc, char **argv)
 {
 	uint64_t count = 10000, seed = 1, only = 0, min_body = 0, max_body = 0, calls_every = 4;
@@ -512,7 +482,7 @@ int main(int argc, char **argv)
 			target = &calls_every;
 		else if (!strcmp(a, "--first"))
 			target = &first_idx;
-		if (!target || i + 1 >= argc || !parse_u64(argv[i + 1], target)) {
+		if (!target || i + 1 >= argc || !test_parse_u64(argv[i + 1], target)) {
 			fprintf(stderr, "diff_kernel: bad argument '%s'\n", a);
 			usage(stderr);
 			return 2;

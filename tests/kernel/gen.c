@@ -835,7 +835,7 @@ void gen_program(uint64_t seed, const struct gen_opts *opts, struct gen_prog *ou
 	memcpy(out->helper_calls, g.helper_calls, sizeof(out->helper_calls));
 }
 
-static bool is_call_or_jump(const struct bpf_insn *in)
+bool gen_is_call_or_jump(const struct bpf_insn *in)
 {
 	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
 	if (cls != BPF_JMP && cls != BPF_JMP32)
@@ -845,6 +845,20 @@ static bool is_call_or_jump(const struct bpf_insn *in)
 	return op != BPF_EXIT;
 }
 
+bool gen_offset_in_imm(const struct bpf_insn *in)
+{
+	return in->code == (BPF_JMP32 | BPF_JA) || BPF_OP(in->code) == BPF_CALL;
+}
+
+void gen_print_hex(FILE *out, const struct bpf_insn *insns, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *b = (const unsigned char *)&insns[i];
+		for (size_t k = 0; k < sizeof(insns[i]); k++)
+			fprintf(out, "%02x", b[k]);
+	}
+}
+
 size_t gen_high_half(const struct gen_prog *prog, struct bpf_insn *out)
 {
 	size_t n = prog->n, at = prog->main_exit;
@@ -852,11 +866,10 @@ size_t gen_high_half(const struct gen_prog *prog, struct bpf_insn *out)
 		if (i == at)
 			out[k++] = mk(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_0, 0, 0, 32);
 		struct bpf_insn in = prog->insns[i];
-		if (is_call_or_jump(&in)) { /* an lddw's second slot has code 0 */
+		if (gen_is_call_or_jump(&in)) {
 			/* re-aim what crosses the insertion: targets after the
 			 * exit move by one, as do sources after it */
-			bool in_imm = BPF_OP(in.code) == BPF_CALL ||
-				      in.code == (BPF_JMP32 | BPF_JA);
+			bool in_imm = gen_offset_in_imm(&in);
 			long off = in_imm ? in.imm : in.off;
 			long t = (long)i + 1 + off;
 			long nt = t > (long)at ? t + 1 : t;

@@ -56,6 +56,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <linux/bpf.h>
 
@@ -146,5 +147,16 @@ void gen_program(uint64_t seed, const struct gen_opts *opts, struct gen_prog *ou
  * length.
  */
 size_t gen_high_half(const struct gen_prog *prog, struct bpf_insn *out);
+
+/* A jump or a bpf-to-bpf call: an instruction whose target is relative.
+ * (An lddw's second slot has code 0, so it is never one.) */
+bool gen_is_call_or_jump(const struct bpf_insn *in);
+
+/* For such an instruction: its displacement is in imm (calls, gotol)
+ * rather than in off. */
+bool gen_offset_in_imm(const struct bpf_insn *in);
+
+/* The program's bytes as one run of hex, replayable with bee run --program. */
+void gen_print_hex(FILE *out, const struct bpf_insn *insns, size_t n);
 
 #endif

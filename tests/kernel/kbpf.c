@@ -1,5 +1,6 @@
 /*
- * kbpf.c - raw bpf(2) wrappers for the kernel oracle tests (see kbpf.h).
+ * kbpf.c - raw bpf(2) wrappers for the kernel oracle tests and the
+ * benchmarks (see kbpf.h).
  */
 #include "kbpf.h"
 
@@ -48,7 +49,7 @@ int kbpf_prog_load(enum bpf_prog_type prog_type, const struct bpf_insn *insns, s
 }
 
 int kbpf_test_run(int prog_fd, const void *data, uint32_t data_len, uint32_t repeat,
-		  uint32_t *retval)
+		  uint32_t *retval, uint32_t *duration_ns)
 {
 	union bpf_attr attr;
 
@@ -60,7 +61,26 @@ int kbpf_test_run(int prog_fd, const void *data, uint32_t data_len, uint32_t rep
 	if (sys_bpf(BPF_PROG_TEST_RUN, &attr) < 0)
 		return -errno;
 	*retval = attr.test.retval;
+	if (duration_ns)
+		*duration_ns = attr.test.duration;
 	return 0;
+}
+
+long kbpf_prog_jited(int prog_fd, uint8_t *out, uint32_t cap)
+{
+	struct bpf_prog_info info;
+	union bpf_attr attr;
+
+	memset(&info, 0, sizeof(info));
+	info.jited_prog_len = cap;
+	info.jited_prog_insns = (uint64_t)(uintptr_t)out;
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = (uint32_t)prog_fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (uint64_t)(uintptr_t)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0)
+		return -errno;
+	return (long)info.jited_prog_len;
 }
 
 void kbpf_close(int fd)
@@ -85,7 +105,7 @@ int kbpf_probe(char *why, size_t why_len)
 			 strerror(-fd));
 		return fd;
 	}
-	int err = kbpf_test_run(fd, packet, sizeof(packet), 1, &retval);
+	int err = kbpf_test_run(fd, packet, sizeof(packet), 1, &retval, NULL);
 	kbpf_close(fd);
 	if (err < 0) {
 		snprintf(why, why_len, "bpf(BPF_PROG_TEST_RUN) failed: %s", strerror(-err));

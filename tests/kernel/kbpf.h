@@ -1,5 +1,6 @@
 /*
- * kbpf.h - the few raw bpf(2) calls the kernel oracle tests need.
+ * kbpf.h - the few raw bpf(2) calls the kernel oracle tests and the
+ * benchmarks need.
  *
  * Deliberately independent of bee: these wrappers talk to the real kernel
  * through syscall(__NR_bpf, ...) with union bpf_attr from <linux/bpf.h>,
@@ -35,10 +36,18 @@ int kbpf_prog_load(enum bpf_prog_type prog_type, const struct bpf_insn *insns, s
 /*
  * BPF_PROG_TEST_RUN: run prog_fd on a copy of data, repeat times (0 is
  * taken as 1 by the kernel).  On success *retval holds the program's
- * 32-bit return value and 0 is returned.
+ * 32-bit return value and, when duration_ns is not NULL, *duration_ns the
+ * kernel's own measure (average ns of one run), and 0 is returned.
  */
 int kbpf_test_run(int prog_fd, const void *data, uint32_t data_len, uint32_t repeat,
-		  uint32_t *retval);
+		  uint32_t *retval, uint32_t *duration_ns);
+
+/*
+ * The native code the kernel's JIT made of prog_fd (BPF_OBJ_GET_INFO_BY_FD
+ * with jited_prog_insns): copies up to cap bytes to out and returns the
+ * image's full length, or a negative errno.
+ */
+long kbpf_prog_jited(int prog_fd, uint8_t *out, uint32_t cap);
 
 /* Close a file descriptor from kbpf_prog_load (ignores fd < 0). */
 void kbpf_close(int fd);

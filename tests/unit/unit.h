@@ -10,6 +10,7 @@
 #include <linux/bpf.h>
 
 #include "isa/bpf_ext.h"
+#include "../common.h"
 
 static int failures, checks;
 

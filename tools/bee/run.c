@@ -155,6 +155,9 @@ int cmd_run(int argc, char **argv)
 	struct bee_helper_table *table = bee_helper_table_new();
 	if (!table || (helpers && bee_helper_table_add_builtins(table))) {
 		tool_err("out of memory");
+		bee_helper_table_free(table);
+		free(insns);
+		free(mem);
 		return 1;
 	}
 	const char *name = program_hex ? "--program" : argv[optind];
