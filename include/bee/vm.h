@@ -57,7 +57,7 @@ const struct bee_helper *bee_helper_table_find(const struct bee_helper_table *t,
  * Add bee's built-in user-space helpers that make sense without maps:
  * bpf_ktime_get_ns (5), bpf_trace_printk (6, to stderr),
  * bpf_get_prandom_u32 (7), bpf_get_smp_processor_id (8),
- * bpf_ktime_get_boot_ns (125).
+ * bpf_ktime_get_boot_ns (125), bpf_loop (181, through bee_run_callback).
  */
 int bee_helper_table_add_builtins(struct bee_helper_table *t);
 
@@ -86,8 +86,11 @@ struct bee_code;
 /*
  * Prepare insns for execution: syntax-check the program (bee_check_program
  * rules), resolve every helper and kfunc call against the tables, and
- * pre-decode for the interpreter.  lddw pseudo forms other than plain
- * immediates are refused here (the core resolves them before).  Returns
+ * pre-decode for the interpreter.  A `call 12` is a tail call (see
+ * BEE_MAX_TAIL_CALLS), whatever the helper table holds.  `lddw rX,
+ * subprog` (BPF_PSEUDO_FUNC) must name an instruction start inside the
+ * program (see bee_run_callback); the other lddw pseudo forms are refused
+ * here (the core resolves them before).  Returns
  * NULL with err set on failure.  insns is not referenced after the call.
  */
 struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
@@ -119,6 +122,16 @@ struct bee_run_opts {
 	const struct bee_mem_region *regions; /* more memory a checked run may use */
 	size_t n_regions;
 	uint64_t max_insns;     /* checked mode: stop after this many (0: no limit) */
+	/* Checked mode: asked about an access outside every region before it
+	 * faults (the core answers for map values); NULL: fault. */
+	bool (*mem_check)(void *user, uintptr_t addr, size_t size, bool write);
+	void *user;             /* passed to mem_check and tail_call */
+	/* bpf_tail_call (helper 12, BPF_FUNC_tail_call(ctx, map, index)): the
+	 * program a tail call through map at index switches to, or NULL when
+	 * there is none (missing entry, not a program array).  NULL resolver:
+	 * every tail call fails.  The core answers over PROG_ARRAY maps; the
+	 * returned code must stay alive until the run ends. */
+	const struct bee_code *(*tail_call)(void *user, uint64_t map, uint64_t index);
 };
 
 struct bee_run_result {
@@ -131,8 +144,11 @@ struct bee_run_result {
  * Run code once.  Returns 0 when the program reached exit (result->r0 is
  * its return value), or a negative errno when a checked run stopped it
  * (-EFAULT for a bad memory access, -E2BIG for the call depth, -ETIME for
- * the instruction budget, -EINVAL for a call to a missing helper), with
- * result->err naming the instruction.  Untrusted code always runs checked.
+ * the instruction budget, -EINVAL for a call to a missing helper,
+ * -EOPNOTSUPP for a tail call from a function, -ENOMEM when a tail call's
+ * target cannot be compiled), with result->err naming the instruction (of
+ * the program running then: a tail call's target, a callback).  Untrusted
+ * code always runs checked.
  */
 int bee_code_run(const struct bee_code *code, const struct bee_run_opts *opts,
 		 struct bee_run_result *result);
@@ -162,6 +178,52 @@ int bee_code_jited(const struct bee_code *code, bool checked, const uint8_t **im
  */
 bool bee_run_mem_ok(const void *ptr, size_t len, bool write);
 int bee_run_grant(void *start, size_t len, bool writable);
+
+/*
+ * Tail calls.  A `call 12` (bpf_tail_call(ctx, prog_array, index)) is not
+ * a helper call: the engines ask bee_run_opts.tail_call for the target
+ * and, when there is one, replace the running program with it as the
+ * kernel does.  The target starts at its instruction 0 with r1 = the ctx
+ * value the caller passed in r1, r10 = the top of a fresh stack frame (the
+ * same stack; zeroed in checked mode), r0 and r2..r9 = 0, and its exit
+ * ends the whole run.  A tail call fails, and execution continues at the
+ * next instruction with r0 = 0 (r1..r9 unchanged), when the resolver is
+ * NULL or returns NULL, after BEE_MAX_TAIL_CALLS successful tail calls in
+ * the run (the kernel's MAX_TAIL_CALL_CNT; the kernel also counts
+ * attempts that find an empty slot, bee counts successes only), and in a
+ * fast run when the target is not trusted.  A checked run runs every
+ * target checked: the instruction budget and count continue across the
+ * switch and errors name the target's instructions.  A tail call from a
+ * bpf-to-bpf function or a callback (call depth > 0), which the kernel
+ * allows under conditions, stops the run with -EOPNOTSUPP naming the
+ * instruction, in every engine and mode.
+ */
+#define BEE_MAX_TAIL_CALLS 33
+
+/*
+ * Callbacks (bpf_loop, bpf_for_each_map_elem, bpf_timer_set_callback...).
+ * `lddw rX, subprog` (src_reg BPF_PSEUDO_FUNC, imm = the target relative
+ * to the next instruction, as a local call's) loads into rX a value that
+ * names that function of the program.  A helper called during a run
+ * passes such a value as fn: bee_run_callback runs that function of the
+ * running program (after tail calls: the current one) with r1..r5 and a
+ * fresh 512-byte stack frame below the caller's, in the same engine and
+ * mode, and returns 0 with *r0 the function's return value, or:
+ *  - -EINVAL when fn does not name a function of the running program (any
+ *    value is safe to pass), or when no run is in progress;
+ *  - -E2BIG when the call would need more than BEE_MAX_CALL_FRAMES (8)
+ *    frames, counting the caller's;
+ *  - the callback's fault (-EFAULT, -ETIME, -E2BIG, -EOPNOTSUPP) when a
+ *    checked callback stops: then the whole run stops with that error
+ *    (result->err names the callback's instruction) as soon as the helper
+ *    returns, and later calls return the same error.
+ * A checked callback may access all the caller may, the caller's stack
+ * frames included, and shares the instruction budget and count.  (A fast
+ * run cannot fault, verified code staying within the call depth; should
+ * it, the run's result is that error all the same.)
+ */
+int bee_run_callback(uint64_t fn, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+		     uint64_t *r0);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,13 @@
  * (the JIT, jit_x86_64.c, or this interpreter) and the fast or the checked
  * mode: for the interpreter the dispatch loop of interp_body.h, built twice
  * below.  Untrusted code never reaches a fast mode.
+ *
+ * Two calls are not helper calls: a `call 12` gets the tail-call handler
+ * of each loop (the JIT emits its own sequence), and `lddw rX, subprog`
+ * becomes a constant naming the function (callback_value), whose first
+ * instruction is marked TARGET_CALLBACK; bee_run_callback, for helpers
+ * such as bpf_loop, checks a value against both and runs that function as
+ * a nested invocation of the running engine and mode.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -163,6 +170,62 @@ int bee_run_fault_depth(struct run_state *st, long insn, unsigned depth)
 			     BEE_MAX_CALL_FRAMES);
 }
 
+int bee_run_fault_tail_call(struct run_state *st, long insn, unsigned depth)
+{
+	return bee_error_set(&st->result->err, -EOPNOTSUPP, insn, 0, 0,
+			     "tail call from a bpf-to-bpf function or a callback (call depth %u): "
+			     "bee allows tail calls from the main program only",
+			     depth);
+}
+
+int bee_run_fault_tail_target(struct run_state *st, long insn, const struct bee_error *why)
+{
+	return bee_error_set(&st->result->err, why->code < 0 ? why->code : -ENOMEM, insn, 0, 0,
+			     "tail call: cannot compile the target: %s", why->msg);
+}
+
+/* ---- callbacks (vm.h: bee_run_callback) ---- */
+
+int bee_run_callback(uint64_t fn, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+		     uint64_t *r0)
+{
+	struct run_state *st = current_run;
+	uint64_t scratch;
+	if (!r0)
+		r0 = &scratch;
+	*r0 = 0;
+	if (!st)
+		return -EINVAL;
+	if (st->aborted)
+		return st->aborted;
+	const struct bee_code *code = st->code;
+	uint64_t pc = (uint32_t)fn;
+	if (fn >> 32 != CALLBACK_TAG || pc >= code->n || !(code->is_target[pc] & TARGET_CALLBACK))
+		return -EINVAL;
+	bool jit = st->opts->engine == BEE_ENGINE_JIT;
+	unsigned depth = jit ? bee_jit_depth(st) : st->depth;
+	if (depth + 1 >= BEE_MAX_CALL_FRAMES)
+		return -E2BIG;
+	struct run_entry e = {.pc = (size_t)pc, .depth = depth + 1, .args = {r1, r2, r3, r4, r5}};
+	/* The live stack grows by the callback's frame, below the caller's
+	 * (which the callback may use: programs pass stack pointers). */
+	struct run_region saved = st->regions[0];
+	size_t live = (size_t)(depth + 2) * BEE_STACK_SIZE;
+	st->regions[0] = (struct run_region){(uintptr_t)(st->stack_top - live), live, true};
+	int ret;
+	if (jit)
+		ret = bee_jit_callback(st, &e, r0);
+	else if (st->checked)
+		ret = bee_interp_run_checked(st, r0, NULL, &e);
+	else
+		ret = bee_interp_run_fast(st, r0, NULL, &e);
+	st->regions[0] = saved;
+	st->depth = depth;
+	if (ret < 0)
+		st->aborted = ret;
+	return ret;
+}
+
 #define BEE_CHECKED 0
 #include "interp_body.h"
 #undef BEE_CHECKED
@@ -269,6 +332,10 @@ struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
 			break;
 		case BEE_SH_CALL_HELPER:
 		case BEE_SH_CALL_KFUNC: {
+			if (insn_is_tail_call(di)) {
+				x->imm = 0; /* its own handler, below */
+				break;
+			}
 			bool kfunc = bee_op_info[di->op].shape == BEE_SH_CALL_KFUNC;
 			const struct bee_helper *h =
 				bee_helper_table_find(kfunc ? o.kfuncs : o.helpers, di->imm);
@@ -284,6 +351,21 @@ struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
 			break;
 		}
 		case BEE_SH_LDDW:
+			if (di->src == BPF_PSEUDO_FUNC) {
+				/* like a local call: relative to the next instruction */
+				long fn = (long)pc + 1 + di->imm;
+				if (fn < 0 || (size_t)fn >= n || d[fn].slots == 0) {
+					ret = bee_error_set(err, -EINVAL, (long)pc, 0, 0,
+							    "lddw of a function: insn %ld is %s", fn,
+							    fn < 0 || (size_t)fn >= n
+								    ? "outside the program"
+								    : "the middle of an lddw");
+					goto fail;
+				}
+				code->is_target[fn] |= TARGET_CALLBACK;
+				x->imm = callback_value((size_t)fn);
+				break;
+			}
 			if (di->src != 0) {
 				ret = bee_error_set(err, -EINVAL, (long)pc, 0, 0,
 						    "lddw refers to %s (src_reg %u), which must be resolved "
@@ -312,12 +394,14 @@ struct bee_code *bee_code_load(const struct bpf_insn *insns, size_t n,
 	}
 	/* The checked loop's copy differs only in its handlers. */
 	struct interp_handlers handlers[XMODE__COUNT];
-	bee_interp_run_fast(NULL, NULL, &handlers[XMODE_FAST]);
-	bee_interp_run_checked(NULL, NULL, &handlers[XMODE_CHECKED]);
+	bee_interp_run_fast(NULL, NULL, &handlers[XMODE_FAST], NULL);
+	bee_interp_run_checked(NULL, NULL, &handlers[XMODE_CHECKED], NULL);
 	memcpy(code->x[XMODE_CHECKED], code->x[XMODE_FAST], n * sizeof(struct xinsn));
 	for (int m = 0; m < XMODE__COUNT; m++)
 		for (size_t pc = 0; pc < n; pc++)
-			code->x[m][pc].handler = handlers[m].ops[code->x[m][pc].op];
+			code->x[m][pc].handler = d[pc].slots && insn_is_tail_call(&d[pc])
+							 ? *handlers[m].tail_call
+							 : handlers[m].ops[code->x[m][pc].op];
 	fuse_loop_steps(code->x[XMODE_FAST], d, n, code->is_target, handlers[XMODE_FAST].add_then_jcc);
 	code->d = d; /* the JIT compiles from the decoded program */
 	return code;
@@ -392,6 +476,12 @@ int bee_code_run(const struct bee_code *code, const struct bee_run_opts *opts,
 	st.result = result;
 	st.checked = (o.flags & BEE_RUN_CHECKED) || !code->trusted;
 	st.budget = o.max_insns;
+	st.aborted = 0;
+	st.executed = 0;
+	st.depth = 0;
+	st.tail_calls = 0;
+	st.stack_top = NULL;
+	st.jit_ctx = NULL;
 	st.outer = current_run;
 	/* regions[0], the stack, is filled in by the checked engines themselves. */
 	st.regions[0] = (struct run_region){0, 0, false};
@@ -407,9 +497,13 @@ int bee_code_run(const struct bee_code *code, const struct bee_run_opts *opts,
 	if (o.engine == BEE_ENGINE_JIT)
 		ret = bee_jit_run(&st, &r0);
 	else
-		ret = st.checked ? bee_interp_run_checked(&st, &r0, NULL)
-				 : bee_interp_run_fast(&st, &r0, NULL);
+		ret = st.checked ? bee_interp_run_checked(&st, &r0, NULL, NULL)
+				 : bee_interp_run_fast(&st, &r0, NULL, NULL);
 	current_run = st.outer;
+	/* A fast run goes on after a callback's fault (only the checked
+	 * engines look after every helper call); it ends with it all the same. */
+	if (ret == 0 && st.aborted)
+		ret = st.aborted;
 	result->r0 = r0;
 	return ret;
 }

@@ -15,6 +15,19 @@
  * Semantics are RFC 9669's: 32-bit results are zero-extended, shift
  * amounts masked, division by zero gives 0, modulo by zero leaves the
  * dividend, INT_MIN / -1 wraps (sections 4.1 to 4.3).
+ *
+ * Calls.  bpf-to-bpf calls save r6..r10 and the return address in frames[]
+ * and move r10 down one 512-byte frame.  One invocation of the loop runs
+ * the program; each callback a helper starts (bee_run_callback) is one
+ * more, nested on the C stack, that enters at the callback's first
+ * instruction with the frames above it already counted (entry->depth) and
+ * ends at the exit back at that depth.  A helper call therefore leaves
+ * depth (and in checked mode the count) in the run state first, and in
+ * checked mode looks at st->aborted afterwards: a callback's fault has
+ * been recorded and stops this invocation too.  A tail call (`call 12`,
+ * its own handler) swaps base and pc for the target's instructions and
+ * goes on in the same invocation, so the count and budget continue and
+ * fault indexes are the target's (pc - base).
  */
 
 #ifndef BEE_CHECKED
@@ -27,7 +40,8 @@
 #define RUN_FN bee_interp_run_fast
 #endif
 
-int RUN_FN(struct run_state *st, uint64_t *r0_out, struct interp_handlers *handlers_out)
+int RUN_FN(struct run_state *st, uint64_t *r0_out, struct interp_handlers *handlers_out,
+	   const struct run_entry *entry)
 {
 	static const void *const labels[BEE_OP__COUNT] = {
 #define BEE_X(K, ...) [BEE_OP_##K] = &&op_##K,
@@ -45,40 +59,64 @@ int RUN_FN(struct run_state *st, uint64_t *r0_out, struct interp_handlers *handl
 #undef FUSED_LABEL
 	};
 #endif
+	static const void *const tail_call_label = &&tail_call;
 	if (handlers_out) {
 		handlers_out->ops = labels;
 		handlers_out->add_then_jcc = add_then_jcc;
+		handlers_out->tail_call = &tail_call_label;
 		return 0;
 	}
 
-	/* One stack area for all frames; frame k lives below frame k-1. */
-	uint8_t stack[BEE_MAX_CALL_FRAMES * BEE_STACK_SIZE] __attribute__((aligned(16)));
+	/*
+	 * One stack area for all frames; frame k lives below frame k-1.  A
+	 * callback (entry != NULL) is a nested invocation that uses its
+	 * caller's area (st->stack_top) from frame entry->depth on, so depth
+	 * counts frames from the top of the area in every invocation and an
+	 * invocation's exit at its own entry depth ends it.
+	 */
+	uint8_t own_stack[BEE_MAX_CALL_FRAMES * BEE_STACK_SIZE] __attribute__((aligned(16)));
 	struct {
 		const struct xinsn *ret;
 		uint64_t r6, r7, r8, r9, r10;
 	} frames[BEE_MAX_CALL_FRAMES];
-	unsigned depth = 0;
 
-	const struct xinsn *const base = st->code->x[BEE_CHECKED ? XMODE_CHECKED : XMODE_FAST];
+	const struct xinsn *base = st->code->x[BEE_CHECKED ? XMODE_CHECKED : XMODE_FAST];
 	const struct xinsn *pc = base;
 	uint64_t reg[11];
 	const struct bee_run_opts *o = st->opts;
 	const uint8_t *pkt = o->mem;
 	size_t pkt_len = o->mem_len;
+	unsigned depth, entry_depth;
+	uint8_t *stack_top;
 
-	uint8_t *const stack_top = stack + sizeof(stack);
+	if (!entry) {
+		stack_top = own_stack + sizeof(own_stack);
+		st->stack_top = stack_top;
+		depth = entry_depth = 0;
 #if BEE_CHECKED
-	/* Deterministic contents for programs that read what they never wrote. */
-	memset(stack, 0, sizeof(stack));
-	memset(reg, 0, sizeof(reg));
-	st->regions[0].start = (uintptr_t)(stack_top - BEE_STACK_SIZE);
-	st->regions[0].len = BEE_STACK_SIZE;
-	st->regions[0].writable = true;
-	uint64_t executed = 0;
+		/* Deterministic contents for programs that read what they never wrote. */
+		memset(own_stack, 0, sizeof(own_stack));
+		memset(reg, 0, sizeof(reg));
+		st->regions[0].start = (uintptr_t)(stack_top - BEE_STACK_SIZE);
+		st->regions[0].len = BEE_STACK_SIZE;
+		st->regions[0].writable = true;
 #endif
-	reg[1] = (uint64_t)(uintptr_t)o->mem;
-	reg[2] = o->mem_len;
-	reg[10] = (uint64_t)(uintptr_t)stack_top;
+		reg[1] = (uint64_t)(uintptr_t)o->mem;
+		reg[2] = o->mem_len;
+		reg[10] = (uint64_t)(uintptr_t)stack_top;
+	} else {
+		/* bee_run_callback has grown regions[0] by the new frame. */
+		stack_top = st->stack_top;
+		depth = entry_depth = entry->depth;
+		pc = base + entry->pc;
+		memset(reg, 0, sizeof(reg));
+		memcpy(&reg[1], entry->args, sizeof(entry->args));
+		reg[10] = (uint64_t)(uintptr_t)(stack_top - (size_t)depth * BEE_STACK_SIZE);
+	}
+#if BEE_CHECKED
+	/* A callback goes on counting where its caller's helper call stood. */
+	uint64_t executed = entry ? st->executed : 0;
+#endif
 
 #define DST reg[pc->dst]
 #define SRC reg[pc->src]
@@ -373,8 +411,46 @@ op_JA32:
 	/* ---- calls ---- */
 op_CALL_HELPER:
 op_CALL_KFUNC:
+	/* What bee_run_callback needs, should the helper start a callback;
+	 * and in checked mode, whether that callback stopped the run. */
+	st->depth = depth;
+#if BEE_CHECKED
+	st->executed = executed;
 	reg[0] = ((bee_helper_fn)(uintptr_t)IMM)(reg[1], reg[2], reg[3], reg[4], reg[5]);
+	executed = st->executed;
+	if (st->aborted)
+		goto aborted;
+#else
+	reg[0] = ((bee_helper_fn)(uintptr_t)IMM)(reg[1], reg[2], reg[3], reg[4], reg[5]);
+#endif
 	NEXT();
+
+	/*
+	 * bpf_tail_call(ctx, map, index): on success the target replaces the
+	 * program, as the kernel's interpreter does (JMP_TAIL_CALL): its
+	 * instruction 0 next, r1 kept, a fresh frame; its exit ends the run.
+	 * On failure, the next instruction with r0 = 0.  See vm.h.
+	 */
+tail_call: {
+	if (depth != 0)
+		goto fault_tail_call;
+	const struct bee_code *target = tail_call_target(st, st->tail_calls, reg[2], reg[3]);
+	reg[0] = 0;
+	if (!target)
+		NEXT();
+	st->tail_calls++;
+	st->code = target;
+	base = pc = target->x[BEE_CHECKED ? XMODE_CHECKED : XMODE_FAST];
+	uint64_t ctx = reg[1];
+	memset(reg, 0, sizeof(reg));
+	reg[1] = ctx;
+	reg[10] = (uint64_t)(uintptr_t)stack_top;
+#if BEE_CHECKED
+	memset(stack_top - BEE_STACK_SIZE, 0, BEE_STACK_SIZE);
+#endif
+	COUNT();
+	DISPATCH();
+}
 
 op_CALL_LOCAL:
 	if (depth + 1 >= BEE_MAX_CALL_FRAMES)
@@ -397,7 +473,7 @@ op_CALL_LOCAL:
 	DISPATCH();
 
 op_EXIT:
-	if (depth == 0)
+	if (depth == entry_depth)
 		goto done;
 	depth--;
 	reg[6] = frames[depth].r6;
@@ -416,13 +492,21 @@ op_EXIT:
 done:
 	*r0_out = reg[0];
 #if BEE_CHECKED
-	st->result->insns = executed;
+	st->executed = executed;
+	if (!entry)
+		st->result->insns = executed;
 #endif
 	return 0;
 
+	/* (these two leave result->insns alone, in both engines) */
 fault_depth:
 	return bee_run_fault_depth(st, (long)(pc - base), depth);
+fault_tail_call:
+	return bee_run_fault_tail_call(st, (long)(pc - base), depth);
 #if BEE_CHECKED
+aborted:
+	/* The callback's fault recorded the error and the count. */
+	return st->aborted;
 fault_budget:
 	st->result->insns = executed - 1;
 	return bee_run_fault_budget(st, (long)(pc - base));

@@ -22,6 +22,10 @@ struct jit_image {
 	size_t len;             /* bytes of code */
 	size_t map_len;         /* bytes mapped */
 	size_t entry;           /* offset of the entry: int entry(struct jit_ctx *) */
+	size_t prog_start;      /* offset where the program starts (before insn 0's code:
+				 * a promoted program's slot loads); a tail call's target */
+	size_t abort_off;       /* offset of the routine that stops with st->aborted */
+	bool promoted;          /* fast mode kept stack slots in registers */
 	uint32_t *insn_offsets; /* n + 1 offsets: where each instruction's code starts;
 				 * [n] is the end of the program's main code */
 	const uint32_t *cold_offsets; /* n + 1 more (checked mode): where each instruction's
@@ -51,5 +55,11 @@ int bee_jit_get(const struct bee_code *code, bool checked, const struct jit_imag
  * instruction, message), same st->result->insns.
  */
 int bee_jit_run(struct run_state *st, uint64_t *r0);
+
+/* During a JIT run, from a helper: the call depth of the innermost
+ * invocation, and a callback as a nested invocation (see
+ * bee_run_callback, which has checked entry and grown regions[0]). */
+unsigned bee_jit_depth(const struct run_state *st);
+int bee_jit_callback(struct run_state *st, const struct run_entry *entry, uint64_t *r0);
 
 #endif

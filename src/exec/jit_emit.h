@@ -554,6 +554,12 @@ static inline void emit_call_r(struct jit_buf *b, int r)
 	emit_op_rr(b, 0, 0xff, 2, r);
 }
 
+/* jmp r64 (FF /4) */
+static inline void emit_jmp_r(struct jit_buf *b, int r)
+{
+	emit_op_rr(b, 0, 0xff, 4, r);
+}
+
 /* call rel32 (E8 cd) to image offset target */
 static inline void emit_call_rel32(struct jit_buf *b, size_t target)
 {

@@ -49,7 +49,8 @@
  * (emit_loop_align).
  *
  * Frames.  The program's code is reached with a native call from the
- * entry routine and a bpf-to-bpf call is a native call too, so every exit
+ * entry routine (to ctx->start: the program's start, or a callback's first
+ * instruction) and a bpf-to-bpf call is a native call too, so every exit
  * is a plain ret, from whichever function it is in (also the early exit
  * of an ld abs/ind out of bounds).  A local call pushes r6..r9 and r10,
  * moves r10 down by 512 bytes and counts the depth in the context (the
@@ -77,6 +78,21 @@
  * address (a binary search of the instruction offsets), records the error
  * with the very functions the interpreter uses (interp.h), and unwinds to
  * the entry's saved stack pointer.
+ *
+ * Tail calls and callbacks.  A tail call (`call 12`) asks C
+ * (jit_tail_call) for the target's image in the same mode, compiled on
+ * demand under its lock, and jumps to its start with the registers a
+ * program starts with: the target runs on the caller's native frame, so
+ * its exit returns to the entry as the caller's would have, and no
+ * return to C happens per tail call.  The context keeps the tail-call
+ * count and the image running now, which the fault routines read.  A
+ * callback (bee_jit_callback) enters the running image again through the
+ * entry, at the callback's instruction, with a context of its own whose
+ * depth, frame pointer and budget continue the caller's; in checked mode
+ * every helper call ends a block, stores the budget left in the context
+ * for such callbacks and takes it back after the call, then leaves
+ * through the abort routine when a callback faulted (st->aborted).  Fast
+ * mode's helper calls are as they were.
  *
  * Constant blinding (bee_code_opts.jit_blind) loads every immediate of
  * ALU, jump, store, lddw and ld abs/ind instructions as imm ^ key into r10 with a
@@ -121,13 +137,16 @@ struct jit_ctx {
 	uint32_t depth;        /* frames saved by local calls */
 	uint32_t unused;
 	/* Read once by the entry. */
-	uint64_t mem;
-	uint64_t mem_len;
-	uint64_t stack_top;
-	uint64_t budget_init;  /* the budget, or UINT64_MAX without one */
-	/* For the C side of faults. */
+	uint64_t args[5];      /* r1..r5: the input memory and its length, or a callback's */
+	uint64_t frame_top;    /* r10 */
+	uint64_t budget_start; /* r9: the budget left (a callback continues its caller's count) */
+	uint64_t start;        /* address of the code to call: the program's or a callback's */
+	uint64_t stack_top;    /* top of the stack area (of the first frame) */
+	uint64_t budget_init;  /* the run's budget, or UINT64_MAX without one */
+	/* For the C side of faults, tail calls and callbacks. */
 	struct run_state *st;
-	const struct jit_image *img;
+	const struct jit_image *img; /* running now: a tail call's target after one */
+	unsigned tail_calls;   /* made in this run */
 };
 
 #define CTX(field) ((int32_t)offsetof(struct jit_ctx, field))
@@ -202,8 +221,9 @@ struct jit {
 	bool allow_short;        /* may jumps between instructions use rel8 */
 	bool final;              /* emitting for real: addr must equal layout */
 
-	/* Offsets of the routines ahead of the program. */
+	/* Offsets of the routines ahead of the program, and of the program. */
 	size_t fn_error_exit, fn_budget, fn_depth, fn_align, fn_mem_slow, fn_entry;
+	size_t fn_tail_sub, fn_abort, fn_prog;
 
 	const char *broken;      /* an internal inconsistency, when not NULL */
 };
@@ -272,9 +292,45 @@ static int jit_fault_depth(struct jit_ctx *ctx, uint64_t ret)
 	return bee_run_fault_depth(ctx->st, (long)jit_pc_of(ctx->img, ret, &cold), ctx->depth);
 }
 
+static int jit_fault_tail_call(struct jit_ctx *ctx, uint64_t ret)
+{
+	bool cold;
+	return bee_run_fault_tail_call(ctx->st, (long)jit_pc_of(ctx->img, ret, &cold), ctx->depth);
+}
+
 static enum bee_shape shape_of(const struct bee_dinsn *d)
 {
 	return (enum bee_shape)bee_op_info[d->op].shape;
+}
+
+/*
+ * A tail call (emit_tail_call), from depth 0: the address to jump to, the
+ * start of the target's image in this run's mode (compiled now if no run
+ * needed it yet), with the context switched to it; or 0 when the tail
+ * call fails (interp.h, tail_call_target); or, when the target cannot be
+ * compiled, the abort routine's, with the error recorded.
+ */
+static uint64_t jit_tail_call(struct jit_ctx *ctx, uint64_t map, uint64_t index)
+{
+	struct run_state *st = ctx->st;
+	const struct bee_code *target = tail_call_target(st, ctx->tail_calls, map, index);
+	if (!target)
+		return 0;
+	const struct jit_image *img;
+	struct bee_error why;
+	bee_error_clear(&why);
+	if (bee_jit_get(target, st->checked, &img, &why) != 0) {
+		bool cold;
+		uint64_t ret = (uint64_t)(uintptr_t)__builtin_return_address(0);
+		st->aborted = bee_run_fault_tail_target(st, (long)jit_pc_of(ctx->img, ret, &cold), &why);
+		return (uint64_t)(uintptr_t)(ctx->img->code + ctx->img->abort_off);
+	}
+	ctx->tail_calls++;
+	ctx->img = img;
+	st->code = target;
+	if (st->checked) /* a fresh frame, as at the start of a checked run */
+		memset((uint8_t *)(uintptr_t)ctx->stack_top - BEE_STACK_SIZE, 0, BEE_STACK_SIZE);
+	return (uint64_t)(uintptr_t)(img->code + img->prog_start);
 }
 
 static int jit_fault_align(struct jit_ctx *ctx, uint64_t ret, uint64_t addr, uint64_t left)
@@ -349,6 +405,16 @@ static void emit_routines(struct jit *j)
 	emit_fault_routine(j, (uint64_t)(uintptr_t)jit_fault_depth, -1, -1);
 	j->fn_align = b->pos;
 	emit_fault_routine(j, (uint64_t)(uintptr_t)jit_fault_align, R_TMP, R_BUDGET);
+	j->fn_tail_sub = b->pos;
+	emit_fault_routine(j, (uint64_t)(uintptr_t)jit_fault_tail_call, -1, -1);
+
+	/* abort: a callback stopped the run (or a tail call's target could not
+	 * be compiled); the error is recorded, st->aborted holds its code. */
+	j->fn_abort = b->pos;
+	emit_load_rm(b, X86_W, R_TMP, R_CTX, CTX(st));          /* mov r11, [r12 + st] */
+	emit_load_rm(b, 0, X86_RAX, R_TMP,
+		     (int32_t)offsetof(struct run_state, aborted)); /* mov eax, [r11 + aborted] */
+	emit_jmp_rel32(b, j->fn_error_exit);                    /* jmp error_exit */
 
 	/* mem_slow: r11 = the address; returns when it is allowed, with every
 	 * register preserved.  9 pushes + the return address keep rsp aligned. */
@@ -368,28 +434,30 @@ static void emit_routines(struct jit *j)
 		emit_pop(b, volatile_regs[i]);                        /* pop ... */
 	emit_ret(b);                                                  /* ret */
 
-	/* entry: int entry(struct jit_ctx *ctx), System V. */
+	/* entry: int entry(struct jit_ctx *ctx), System V.  It calls the
+	 * program from its start, or a callback (ctx->start); r1..r5, r10 and
+	 * the budget come from the context. */
 	j->fn_entry = b->pos;
 	for (size_t i = 0; i < sizeof(saved_regs); i++)
 		emit_push(b, saved_regs[i]);                    /* push callee-saved */
 	emit_mov_rr(b, X86_W, R_CTX, X86_RDI);                  /* mov r12, rdi */
 	emit_store_mr(b, X86_W, R_CTX, CTX(saved_rsp), X86_RSP); /* mov [r12 + saved_rsp], rsp */
-	emit_load_rm(b, X86_W, reg_map[1], R_CTX, CTX(mem));    /* mov rdi, [r12 + mem] */
-	emit_load_rm(b, X86_W, reg_map[2], R_CTX, CTX(mem_len)); /* mov rsi, [r12 + mem_len] */
-	emit_load_rm(b, X86_W, reg_map[10], R_CTX, CTX(stack_top)); /* mov rbp, [r12 + stack_top] */
-	emit_load_rm(b, X86_W, R_BUDGET, R_CTX, CTX(budget_init)); /* mov r9, [r12 + budget_init] */
-	static const uint8_t zeroed[] = {0, 3, 4, 5, 6, 7, 8, 9};
+	for (int r = 1; r <= 5; r++)
+		emit_load_rm(b, X86_W, reg_map[r], R_CTX,
+			     CTX(args) + 8 * (r - 1));          /* mov r1..r5, [r12 + args + 8 (r - 1)] */
+	emit_load_rm(b, X86_W, reg_map[10], R_CTX, CTX(frame_top)); /* mov rbp, [r12 + frame_top] */
+	emit_load_rm(b, X86_W, R_BUDGET, R_CTX, CTX(budget_start)); /* mov r9, [r12 + budget_start] */
+	static const uint8_t zeroed[] = {0, 6, 7, 8, 9};
 	for (size_t i = 0; i < sizeof(zeroed); i++)
 		emit_zero(b, reg_map[zeroed[i]]);               /* xor reg32, reg32 */
-	emit_u8(b, 0xe8);                                       /* call program (rel32 below) */
-	emit_u32(b, 0);
-	size_t call_rel = b->pos - 4;
+	emit_load_rm(b, X86_W, R_TMP, R_CTX, CTX(start));       /* mov r11, [r12 + start] */
+	emit_call_r(b, R_TMP);                                  /* call r11 */
 	emit_store_mr(b, X86_W, R_CTX, CTX(r0), X86_RAX);       /* mov [r12 + r0], rax */
 	emit_store_mr(b, X86_W, R_CTX, CTX(budget_left), R_BUDGET); /* mov [r12 + budget_left], r9 */
 	emit_zero(b, X86_RAX);                                  /* xor eax, eax */
 	emit_pop_saved(b);
 	emit_ret(b);                                            /* ret */
-	emit_patch_rel32(b, call_rel);                          /* the program starts here */
+	j->fn_prog = b->pos;                                    /* the program starts here */
 }
 
 /* ---- pieces of instructions ---- */
@@ -849,13 +917,15 @@ static void emit_lddw(struct jit *j, const struct bee_dinsn *d)
 {
 	struct jit_buf *b = &j->b;
 	int dst = reg_map[d->dst];
+	/* `lddw rX, subprog` loads what bee_code_load made of it (interp.h) */
+	uint64_t v = d->op == BEE_OP_LDDW_FUNC ? j->code->x[XMODE_CHECKED][d - j->d].imm : d->imm64;
 	if (!j->blind) {
-		emit_mov_imm64(b, dst, d->imm64);                /* mov dst, imm64 */
+		emit_mov_imm64(b, dst, v);                       /* mov dst, imm64 */
 		return;
 	}
 	uint64_t key = (uint64_t)next_key(j) << 32;
 	key |= next_key(j);
-	emit_mov_r64_imm64(b, dst, d->imm64 ^ key);              /* movabs dst, imm64 ^ key */
+	emit_mov_r64_imm64(b, dst, v ^ key);                     /* movabs dst, imm64 ^ key */
 	emit_mov_r64_imm64(b, R_AX, key);                        /* movabs r10, key */
 	emit_alu_rr(b, X86_W, X86_XOR, dst, R_AX);               /* xor dst, r10 */
 }
@@ -954,6 +1024,13 @@ static void emit_jcc(struct jit *j, const struct bee_dinsn *d, size_t pc)
 	emit_branch(j, pc, target, jcc_cond(op));
 }
 
+/*
+ * A helper call.  In checked mode a helper may start callbacks
+ * (bee_run_callback), which go on counting from the budget left here and
+ * may stop the run: the budget goes to the context before the call and
+ * comes back from it (find_blocks ends a block at every call, so r9 is
+ * exact here), and a set st->aborted leaves through the abort routine.
+ */
 static void emit_call_helper(struct jit *j, size_t pc)
 {
 	struct jit_buf *b = &j->b;
@@ -961,10 +1038,53 @@ static void emit_call_helper(struct jit *j, size_t pc)
 	/* rsp is aligned; 6 pushes keep it so. */
 	for (size_t i = 0; i < sizeof(helper_saved); i++)
 		emit_push(b, helper_saved[i]);                   /* push r1..r5, r9 */
+	if (j->checked)
+		emit_store_mr(b, X86_W, R_CTX, CTX(budget_left), R_BUDGET); /* mov [r12 + budget_left], r9 */
 	emit_mov_r64_imm64(b, R_TMP, fn);                        /* mov r11, helper */
 	emit_call_r(b, R_TMP);                                   /* call r11 */
 	for (int i = (int)sizeof(helper_saved) - 1; i >= 0; i--)
 		emit_pop(b, helper_saved[i]);                    /* pop ... */
+	if (!j->checked)
+		return;
+	emit_load_rm(b, X86_W, R_BUDGET, R_CTX, CTX(budget_left)); /* mov r9, [r12 + budget_left] */
+	emit_load_rm(b, X86_W, R_TMP, R_CTX, CTX(st));           /* mov r11, [r12 + st] */
+	emit_alu_mi(b, 0, X86_EXT_CMP, R_TMP, (int32_t)offsetof(struct run_state, aborted),
+		    0);                                          /* cmp dword [r11 + aborted], 0 */
+	emit_jcc_rel32(b, X86_CC_NE, j->fn_abort);               /* jne abort */
+}
+
+/*
+ * bpf_tail_call(ctx, map, index): jit_tail_call finds the target's image
+ * (r2 and r3 are already its arguments), and the code jumps to it with
+ * the registers a program starts with (r1 kept, r0 and r2..r9 zero, r10
+ * the top frame's top), on this native frame: the target's exit returns
+ * to the entry as the caller's would have.  On failure r0 = 0 and the
+ * next instruction follows.  Refused at depth > 0 (a function or a
+ * callback), as by the interpreter.
+ */
+static void emit_tail_call(struct jit *j)
+{
+	struct jit_buf *b = &j->b;
+	emit_alu_mi(b, 0, X86_EXT_CMP, R_CTX, CTX(depth), 0);   /* cmp dword [r12 + depth], 0 */
+	size_t top = emit_jmp8_fwd(b, X86_CC_E);                 /* je top */
+	emit_call_rel32(b, j->fn_tail_sub);                      /* call tail_sub_fault */
+	patch8(j, top);                                          /* top: */
+	for (size_t i = 0; i < sizeof(helper_saved); i++)
+		emit_push(b, helper_saved[i]);                   /* push r1..r5, r9 */
+	emit_mov_rr(b, X86_W, X86_RDI, R_CTX);                   /* mov rdi, r12 */
+	emit_mov_r64_imm64(b, R_TMP, (uint64_t)(uintptr_t)jit_tail_call); /* mov r11, jit_tail_call */
+	emit_call_r(b, R_TMP);                                   /* call r11 */
+	for (int i = (int)sizeof(helper_saved) - 1; i >= 0; i--)
+		emit_pop(b, helper_saved[i]);                    /* pop ... */
+	emit_alu_rr(b, X86_W, X86_TEST, X86_RAX, X86_RAX);       /* test rax, rax */
+	size_t failed = emit_jmp8_fwd(b, X86_CC_E);              /* jz failed (r0 = 0) */
+	emit_mov_rr(b, X86_W, R_TMP, X86_RAX);                   /* mov r11, rax */
+	static const uint8_t zeroed[] = {0, 2, 3, 4, 5, 6, 7, 8, 9};
+	for (size_t i = 0; i < sizeof(zeroed); i++)
+		emit_zero(b, reg_map[zeroed[i]]);                /* xor reg32, reg32 */
+	emit_load_rm(b, X86_W, reg_map[10], R_CTX, CTX(stack_top)); /* mov rbp, [r12 + stack_top] */
+	emit_jmp_r(b, R_TMP);                                    /* jmp r11 */
+	patch8(j, failed);                                       /* failed: */
 }
 
 /* The live stack of a checked run grows and shrinks with every frame, in
@@ -1315,7 +1435,10 @@ static void emit_insn(struct jit *j, size_t pc)
 		break;
 	case BEE_OP_CALL_HELPER:
 	case BEE_OP_CALL_KFUNC:
-		emit_call_helper(j, pc);
+		if (insn_is_tail_call(d))
+			emit_tail_call(j);
+		else
+			emit_call_helper(j, pc);
 		break;
 	case BEE_OP_CALL_LOCAL:
 		emit_call_local(j, d, pc);
@@ -1346,7 +1469,8 @@ static void emit_insn(struct jit *j, size_t pc)
  * instruction's count: it never holds a jump, a call or an exit, and its
  * size does not depend on the layout.
  */
-static void find_blocks(size_t n, const struct bee_dinsn *d, bool *start, uint32_t *ahead)
+static void find_blocks(size_t n, const struct bee_dinsn *d, const unsigned char *is_target,
+			bool *start, uint32_t *ahead)
 {
 	start[0] = true;
 	for (size_t pc = 0; pc < n; pc++) {
@@ -1356,7 +1480,14 @@ static void find_blocks(size_t n, const struct bee_dinsn *d, bool *start, uint32
 		bool jump = bee_op_is_jump((enum bee_op)d[pc].op) || shape == BEE_SH_CALL_LOCAL;
 		if (jump)
 			start[bee_jump_target(&d[pc], pc)] = true;
-		if (jump || shape == BEE_SH_EXIT || shape == BEE_SH_LD_ABS || shape == BEE_SH_LD_IND)
+		/* a callback may start here (bee_run_callback) */
+		if (is_target[pc] & TARGET_CALLBACK)
+			start[pc] = true;
+		/* Calls of helpers and kfuncs end a block too: the callbacks a
+		 * helper starts count from the budget left at the call, and a
+		 * tail call leaves for another program. */
+		if (jump || shape == BEE_SH_EXIT || shape == BEE_SH_LD_ABS || shape == BEE_SH_LD_IND ||
+		    shape == BEE_SH_CALL_HELPER || shape == BEE_SH_CALL_KFUNC)
 			start[pc + d[pc].slots] = true;
 	}
 	for (size_t pc = n; pc-- > 0;) {
@@ -1534,7 +1665,7 @@ int bee_jit_compile(const struct bee_code *code, bool checked, struct jit_image 
 		goto out;
 	}
 	if (checked)
-		find_blocks(n, code->d, block_start, ahead);
+		find_blocks(n, code->d, code->is_target, block_start, ahead);
 	j.block_start = block_start;
 	j.ahead = ahead;
 	/* loop_end[head]: one past the last backward jump to head */
@@ -1614,6 +1745,9 @@ int bee_jit_compile(const struct bee_code *code, bool checked, struct jit_image 
 	}
 	img->len = len;
 	img->entry = j.fn_entry;
+	img->prog_start = j.fn_prog;
+	img->abort_off = j.fn_abort;
+	img->promoted = j.promoted;
 	img->insn_offsets = j.addr;
 	img->cold_offsets = j.addr + n + 1;
 	img->ahead = ahead;
@@ -1662,6 +1796,14 @@ int bee_jit_get(const struct bee_code *code, bool checked, const struct jit_imag
 
 typedef int (*jit_entry_fn)(struct jit_ctx *ctx);
 
+static int jit_call_entry(const struct jit_image *img, struct jit_ctx *ctx)
+{
+	jit_entry_fn entry;
+	void *at = img->code + img->entry;
+	memcpy(&entry, &at, sizeof(entry));
+	return entry(ctx);
+}
+
 int bee_jit_run(struct run_state *st, uint64_t *r0)
 {
 	const struct jit_image *img;
@@ -1685,13 +1827,17 @@ int bee_jit_run(struct run_state *st, uint64_t *r0)
 		.pkt = (uint64_t)(uintptr_t)pkt,
 		.pkt_lim = {pkt && pkt_len >= 1 ? pkt_len : 0, pkt && pkt_len >= 2 ? pkt_len - 1 : 0,
 			    pkt && pkt_len >= 4 ? pkt_len - 3 : 0},
-		.mem = (uint64_t)(uintptr_t)o->mem,
-		.mem_len = o->mem_len,
+		.args = {(uint64_t)(uintptr_t)o->mem, o->mem_len},
+		.frame_top = (uint64_t)(uintptr_t)top,
+		.budget_start = st->budget ? st->budget : UINT64_MAX,
+		.start = (uint64_t)(uintptr_t)(img->code + img->prog_start),
 		.stack_top = (uint64_t)(uintptr_t)top,
 		.budget_init = st->budget ? st->budget : UINT64_MAX,
 		.st = st,
 		.img = img,
 	};
+	st->stack_top = top;
+	st->jit_ctx = &ctx;
 	if (st->checked) {
 		/* Deterministic contents for programs that read what they never wrote. */
 		memset(stack, 0, sizeof(stack));
@@ -1699,14 +1845,50 @@ int bee_jit_run(struct run_state *st, uint64_t *r0)
 		st->regions[0].len = BEE_STACK_SIZE;
 		st->regions[0].writable = true;
 	}
-	jit_entry_fn entry;
-	void *at = img->code + img->entry;
-	memcpy(&entry, &at, sizeof(entry));
-	ret = entry(&ctx);
+	ret = jit_call_entry(img, &ctx);
+	st->jit_ctx = NULL;
 	if (ret == 0)
 		*r0 = ctx.r0;
 	if (ret == 0 && st->checked)
 		st->result->insns = ctx.budget_init - ctx.budget_left;
+	return ret;
+}
+
+unsigned bee_jit_depth(const struct run_state *st)
+{
+	const struct jit_ctx *ctx = st->jit_ctx;
+	return ctx->depth;
+}
+
+/*
+ * A callback: the running image entered again at the function's first
+ * instruction (a block start, find_blocks), on a context of its own whose
+ * depth, frame and budget continue the caller's, so that the callback's
+ * local calls, faults and counts are those of one run.  A fault unwinds
+ * to this entry only; bee_run_callback then marks the run aborted.
+ */
+int bee_jit_callback(struct run_state *st, const struct run_entry *e, uint64_t *r0)
+{
+	struct jit_ctx *parent = st->jit_ctx;
+	const struct jit_image *img = parent->img;
+	if (img->promoted) /* no calls, so no helper to get here from: never */
+		return bee_error_set(&st->result->err, -EINVAL, (long)e->pc, 0, 0,
+				     "callback into a program without calls");
+	struct jit_ctx ctx = *parent;
+	ctx.saved_rsp = 0;
+	ctx.stack_lim = st->regions[0].len - 7;
+	ctx.depth = e->depth;
+	memcpy(ctx.args, e->args, sizeof(ctx.args));
+	ctx.frame_top = ctx.stack_top - (uint64_t)e->depth * BEE_STACK_SIZE;
+	ctx.budget_start = parent->budget_left; /* stored at the helper call (checked mode) */
+	ctx.start = (uint64_t)(uintptr_t)(img->code + img->insn_offsets[e->pc]);
+	st->jit_ctx = &ctx;
+	int ret = jit_call_entry(img, &ctx);
+	st->jit_ctx = parent;
+	if (ret == 0) {
+		*r0 = ctx.r0;
+		parent->budget_left = ctx.budget_left;
+	}
 	return ret;
 }
 
@@ -1754,6 +1936,16 @@ int bee_jit_run(struct run_state *st, uint64_t *r0)
 {
 	return bee_error_set(&st->result->err, -EOPNOTSUPP, -1, 0, 0,
 			     "the JIT supports x86-64 only");
+}
+
+unsigned bee_jit_depth(const struct run_state *st)
+{
+	return 0;
+}
+
+int bee_jit_callback(struct run_state *st, const struct run_entry *entry, uint64_t *r0)
+{
+	return -EOPNOTSUPP;
 }
 
 int bee_code_jited(const struct bee_code *code, bool checked, const uint8_t **image, size_t *len,

@@ -1,7 +1,8 @@
 /*
  * builtins.c - the kernel helpers that mean the same in user space without
  * maps or event sources.  The map, ring buffer and trace-pipe helpers come
- * with the core (maps and the bpf() command interface).
+ * with the core (maps and the bpf() command interface).  bpf_loop is here:
+ * it needs nothing but the engines' callbacks (bee_run_callback).
  *
  * Helpers receive only r1..r5 (so a JIT can call them directly); pointer
  * arguments are checked with bee_run_mem_ok against what the running
@@ -18,6 +19,7 @@
 #include <linux/bpf.h>
 
 #include "bee/vm.h"
+#include "platform/platform.h"
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -58,81 +60,73 @@ static uint64_t helper_get_smp_processor_id(uint64_t r1, uint64_t r2, uint64_t r
 }
 
 /*
- * bpf_trace_printk(fmt, fmt_size, a1, a2, a3): the kernel's rules in
- * brief: fmt must be NUL-terminated within fmt_size, at most three
- * conversions, each one of %d %i %u %x %X %c %% with optional l/ll
- * modifiers (%p, %s and the rest are refused here until the core's
- * version lands).  Returns the number of bytes written or -EINVAL.
+ * bpf_loop(nr_loops, callback_fn, callback_ctx, flags), as the kernel's
+ * (kernel/bpf/bpf_iter.c): flags must be 0 (-EINVAL), nr_loops is a u32
+ * of at most 1 << 23 (BPF_MAX_LOOPS; more: -E2BIG); callback_fn(i, ctx)
+ * runs for i = 0, 1, ... until it returns nonzero (the verifier allows 0,
+ * go on, and 1, stop); the result is the number of calls made.  The
+ * callback is a function of the running program (bee_run_callback), whose
+ * errors come back as the result: -EINVAL for a callback_fn that names
+ * none, -E2BIG for a call stack too deep, and a fault of the callback,
+ * which also stops the run.
  */
-static uint64_t helper_trace_printk(uint64_t fmt_ptr, uint64_t fmt_size, uint64_t a1, uint64_t a2,
-				    uint64_t a3)
+#define BPF_MAX_LOOPS (1u << 23)
+
+static uint64_t helper_loop(uint64_t nr_loops, uint64_t fn, uint64_t ctx, uint64_t flags,
+			    uint64_t r5)
 {
-	const char *fmt = (const char *)(uintptr_t)fmt_ptr;
-	if (!fmt || fmt_size == 0 || fmt_size > 4096 || !bee_run_mem_ok(fmt, fmt_size, false))
+	uint32_t n = (uint32_t)nr_loops;
+	if (flags)
 		return (uint64_t)-EINVAL;
-	if (!memchr(fmt, '\0', fmt_size))
-		return (uint64_t)-EINVAL;
-	const uint64_t args[3] = {a1, a2, a3};
-	char out[512];
-	size_t len = 0;
-	int nargs = 0;
-	for (const char *p = fmt; *p && len < sizeof(out) - 1; p++) {
-		if (*p != '%') {
-			out[len++] = *p;
-			continue;
-		}
-		p++;
-		if (*p == '%') {
-			out[len++] = '%';
-			continue;
-		}
-		int lmods = 0;
-		while (*p == 'l' && lmods < 2) {
-			lmods++;
-			p++;
-		}
-		if (nargs == 3 || !strchr("diuxXc", *p) || !*p)
-			return (uint64_t)-EINVAL;
-		uint64_t v = args[nargs++];
-		int w;
-		size_t room = sizeof(out) - len;
-		switch (*p) {
-		case 'd':
-		case 'i':
-			w = snprintf(out + len, room, "%" PRId64,
-				     lmods ? (int64_t)v : (int64_t)(int32_t)v);
-			break;
-		case 'u':
-			w = snprintf(out + len, room, "%" PRIu64, lmods ? v : (uint32_t)v);
-			break;
-		case 'x':
-			w = snprintf(out + len, room, "%" PRIx64, lmods ? v : (uint32_t)v);
-			break;
-		case 'X':
-			w = snprintf(out + len, room, "%" PRIX64, lmods ? v : (uint32_t)v);
-			break;
-		default: /* 'c' */
-			w = snprintf(out + len, room, "%c", (char)v);
-			break;
-		}
-		if (w < 0)
-			return (uint64_t)-EINVAL;
-		len += (size_t)w < room ? (size_t)w : room - 1;
+	if (n > BPF_MAX_LOOPS)
+		return (uint64_t)-E2BIG;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t r0;
+		int ret = bee_run_callback(fn, i, ctx, 0, 0, 0, &r0);
+		if (ret < 0)
+			return (uint64_t)(int64_t)ret;
+		if (r0)
+			return (uint64_t)i + 1;
 	}
-	out[len] = '\0';
-	fprintf(stderr, "bpf_trace_printk: %s%s", out, len && out[len - 1] == '\n' ? "" : "\n");
-	return len;
+	return n;
 }
 
 int bee_helper_table_add_builtins(struct bee_helper_table *t)
 {
 	static const struct bee_helper builtins[] = {
 		{BPF_FUNC_ktime_get_ns, "bpf_ktime_get_ns", helper_ktime_get_ns},
-		{BPF_FUNC_trace_printk, "bpf_trace_printk", helper_trace_printk},
+		/* printk.c */
+		{BPF_FUNC_trace_printk, "bpf_trace_printk", bee_helper_trace_printk},
+		{BPF_FUNC_trace_vprintk, "bpf_trace_vprintk", bee_helper_trace_vprintk},
+		{BPF_FUNC_snprintf, "bpf_snprintf", bee_helper_snprintf},
+		/* strings.c */
+		{BPF_FUNC_strtol, "bpf_strtol", bee_helper_strtol},
+		{BPF_FUNC_strtoul, "bpf_strtoul", bee_helper_strtoul},
+		/* task.c */
+		{BPF_FUNC_get_current_pid_tgid, "bpf_get_current_pid_tgid",
+		 bee_helper_get_current_pid_tgid},
+		{BPF_FUNC_get_current_uid_gid, "bpf_get_current_uid_gid",
+		 bee_helper_get_current_uid_gid},
+		{BPF_FUNC_get_current_comm, "bpf_get_current_comm", bee_helper_get_current_comm},
+		{BPF_FUNC_get_current_task, "bpf_get_current_task", bee_helper_get_current_task},
+		{BPF_FUNC_get_current_task_btf, "bpf_get_current_task_btf",
+		 bee_helper_get_current_task_btf},
+		{BPF_FUNC_get_numa_node_id, "bpf_get_numa_node_id", bee_helper_get_numa_node_id},
+		{BPF_FUNC_jiffies64, "bpf_jiffies64", bee_helper_jiffies64},
+		/* probe_read.c */
+		{BPF_FUNC_probe_read, "bpf_probe_read", bee_helper_probe_read},
+		{BPF_FUNC_probe_read_str, "bpf_probe_read_str", bee_helper_probe_read_str},
+		{BPF_FUNC_probe_read_user, "bpf_probe_read_user", bee_helper_probe_read_user},
+		{BPF_FUNC_probe_read_user_str, "bpf_probe_read_user_str",
+		 bee_helper_probe_read_user_str},
+		{BPF_FUNC_probe_read_kernel, "bpf_probe_read_kernel", bee_helper_probe_read_kernel},
+		{BPF_FUNC_probe_read_kernel_str, "bpf_probe_read_kernel_str",
+		 bee_helper_probe_read_kernel_str},
 		{BPF_FUNC_get_prandom_u32, "bpf_get_prandom_u32", helper_get_prandom_u32},
 		{BPF_FUNC_get_smp_processor_id, "bpf_get_smp_processor_id",
 		 helper_get_smp_processor_id},
 		{BPF_FUNC_ktime_get_boot_ns, "bpf_ktime_get_boot_ns", helper_ktime_get_boot_ns},
+		{BPF_FUNC_loop, "bpf_loop", helper_loop},
 	};
 	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
 		int ret = bee_helper_table_add(t, &builtins[i]);

@@ -33,9 +33,14 @@
  *    loop and the fast JIT compute the same result and memory
  *    (run_fast_vs_checked).
  *
- * The helpers are the builtins, with deterministic stand-ins for the
- * clock, random and CPU ones (fake_helpers), so that runs can be compared,
- * and the target's own fuzz_grant, which grants a region.
+ * The helpers are the builtins (bpf_loop among them, so that `lddw rX,
+ * subprog` values and garbage reach bee_run_callback), with deterministic
+ * stand-ins for the clock, random and CPU ones (fake_helpers), so that
+ * runs can be compared, and the target's own fuzz_grant, which grants a
+ * region.  Tail calls (`call 12`) reach a fixed set of small programs
+ * (tail_targets: one that returns, one that reads its ctx, one that
+ * tail-calls itself to the limit, one that loops, one that runs a
+ * callback, one that faults), whatever map operand the program passes.
  *
  * A broken promise aborts, so libFuzzer records it as a crash.
  */
@@ -132,7 +137,44 @@ static const struct seed seeds[] = {
 	/* fuzz_grant, a store to its writable half, a load from its read-only one */
 	SEED("grant", 0, 0, I(0x85, 0, 0, 0, 0x10000), I(0x62, 0, 0, 4, 5), I(0x79, 0, 0, 40, 0),
 	     EXIT),
+	/* tail call to the target that chains itself to the limit, then r0 = 5 if it fails */
+	SEED("tail_call", 8, 0, I(0xb7, 2, 0, 0, 0), I(0xb7, 3, 0, 0, 2), I(0x85, 0, 0, 0, 12),
+	     I(0xb7, 0, 0, 0, 5), EXIT),
+	/* bpf_loop(4, f, r10 - 8, 0) with f adding i into the caller's stack slot */
+	SEED("bpf_loop", 0, 0, I(0x7a, 10, 0, -8, 0), I(0xb7, 1, 0, 0, 4), I(0x18, 2, 4, 0, 7),
+	     I(0, 0, 0, 0, 0), I(0xbf, 3, 10, 0, 0), I(0x07, 3, 0, 0, -8), I(0xb7, 4, 0, 0, 0),
+	     I(0x85, 0, 0, 0, 181), I(0x79, 0, 10, -8, 0), EXIT,
+	     /* 10: f(i, ctx) */
+	     I(0x79, 3, 2, 0, 0), I(0x0f, 3, 1, 0, 0), I(0x7b, 2, 3, 0, 0), I(0xb7, 0, 0, 0, 0), EXIT),
 };
+
+/*
+ * The programs tail calls reach: index r3 of any "map" r2.  Each is loaded
+ * untrusted (a checked run runs them all; a fast one refuses them, which
+ * phase 2 never reaches as it leaves tail calls out).
+ */
+static const struct seed tail_target_src[] = {
+	SEED("ret1", 0, 0, I(0xb7, 0, 0, 0, 1), EXIT),
+	SEED("read_ctx", 0, 0, I(0x71, 0, 1, 0, 0), EXIT),
+	SEED("chain", 0, 0, I(0xb7, 2, 0, 0, 0), I(0xb7, 3, 0, 0, 2), I(0x85, 0, 0, 0, 12),
+	     I(0xb7, 0, 0, 0, 2), EXIT),
+	SEED("spin", 0, 0, I(0x05, 0, 0, -1, 0), EXIT),
+	SEED("loop", 0, 0, I(0xb7, 1, 0, 0, 3), I(0x18, 2, 4, 0, 5), I(0, 0, 0, 0, 0),
+	     I(0xbf, 3, 10, 0, 0), I(0xb7, 4, 0, 0, 0), I(0x85, 0, 0, 0, 181), EXIT,
+	     /* 7: the callback stores i in the caller's frame */
+	     I(0x7b, 2, 1, -8, 0), I(0xb7, 0, 0, 0, 0), EXIT),
+	SEED("fault", 0, 0, I(0xb7, 1, 0, 0, 0), I(0x7a, 1, 0, 0, 1), EXIT),
+};
+
+#define N_TAIL_TARGETS (sizeof(tail_target_src) / sizeof(tail_target_src[0]))
+static struct bee_code *tail_targets[N_TAIL_TARGETS];
+static size_t tail_target_max_len; /* the longest: errors may name its instructions */
+
+static const struct bee_code *fuzz_tail_call(void *user, uint64_t map, uint64_t index)
+{
+	(void)user, (void)map;
+	return index < N_TAIL_TARGETS ? tail_targets[index] : NULL;
+}
 
 static const uint8_t seed_mem_seed[HEADER_LEN - 2] = {0x13, 0x37, 0xc0, 0xde, 0x42, 0x99};
 
@@ -153,7 +195,7 @@ static int write_seeds(const char *dir)
 		uint8_t mem[256] = {0};
 		struct bee_run_opts ropts = {.sz = sizeof(ropts), .flags = BEE_RUN_CHECKED, .mem = mem,
 					     .mem_len = s->mem_len, .mem_readonly = s->flags & 1,
-					     .max_insns = MAX_INSNS_BUDGET};
+					     .max_insns = MAX_INSNS_BUDGET, .tail_call = fuzz_tail_call};
 		struct bee_run_result res;
 		int ret = bee_code_run(code, &ropts, &res);
 		bee_code_free(code);
@@ -288,6 +330,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	r10_probe = bee_code_load(probe, 2, &popts, NULL);
 	if (!r10_probe)
 		abort();
+	for (size_t i = 0; i < N_TAIL_TARGETS; i++) {
+		struct bee_code_opts topts = {.sz = sizeof(topts), .helpers = helpers};
+		struct bee_error err;
+		tail_targets[i] = bee_code_load(tail_target_src[i].insns, tail_target_src[i].n, &topts,
+						&err);
+		if (!tail_targets[i]) {
+			fprintf(stderr, "fuzz_raw: tail call target %s does not load: insn %ld: %s\n",
+				tail_target_src[i].name, err.insn, err.msg);
+			abort();
+		}
+		if (tail_target_src[i].n > tail_target_max_len)
+			tail_target_max_len = tail_target_src[i].n;
+	}
 	const char *v = getenv("BEE_FUZZ_VERBOSE");
 	verbose = v && *v && *v != '0';
 	const char *seed_dir = getenv("BEE_FUZZ_SEEDS");
@@ -314,6 +369,10 @@ static bool straight_line(const struct bee_dinsn *d, size_t n)
 			continue;
 		if (bee_op_info[d[pc].op].shape == BEE_SH_CALL_LOCAL)
 			return false;
+		/* a tail call may reach "spin"; bpf_loop repeats callbacks */
+		if (d[pc].op == BEE_OP_CALL_HELPER &&
+		    (d[pc].imm == BPF_FUNC_tail_call || d[pc].imm == BPF_FUNC_loop))
+			return false;
 		if (bee_op_is_jump(d[pc].op) && bee_jump_target(&d[pc], pc) <= (long)pc)
 			return false;
 	}
@@ -322,7 +381,8 @@ static bool straight_line(const struct bee_dinsn *d, size_t n)
 
 static bool documented_run_error(int code)
 {
-	return code == -EFAULT || code == -E2BIG || code == -ETIME || code == -EINVAL;
+	return code == -EFAULT || code == -E2BIG || code == -ETIME || code == -EINVAL ||
+	       code == -EOPNOTSUPP;
 }
 
 /* The input memory: an exactly-sized heap block (so ASan sees any access
@@ -406,6 +466,7 @@ __attribute__((noinline)) static void run_once(const struct machine *m, enum bee
 		.mem_len = m->mem ? m->mem_len : 0,
 		.mem_readonly = m->readonly,
 		.max_insns = checked ? m->budget : 0,
+		.tail_call = fuzz_tail_call,
 	};
 	struct bee_run_result res;
 	memset(&res, 0xa5, sizeof(res)); /* the run must fill it in */
@@ -431,7 +492,9 @@ static void check_checked_run(const struct machine *m, const struct outcome *o)
 				       o->ret, &o->err);
 		if (!documented_run_error(o->ret))
 			broken_promise("a run stopped with an undocumented error", o->ret, &o->err);
-		if (o->err.insn < -1 || o->err.insn >= (long)m->n)
+		/* after a tail call, the instruction is the target's */
+		size_t n = m->n > tail_target_max_len ? m->n : tail_target_max_len;
+		if (o->err.insn < -1 || o->err.insn >= (long)n)
 			broken_promise("a run's error names an instruction outside the program",
 				       o->ret, &o->err);
 	}

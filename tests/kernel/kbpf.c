@@ -119,3 +119,52 @@ int kbpf_probe(char *why, size_t why_len)
 	snprintf(why, why_len, "ok");
 	return 0;
 }
+
+int kbpf_map_create(enum bpf_map_type type, uint32_t key_size, uint32_t value_size,
+		    uint32_t max_entries, uint32_t map_flags)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = type;
+	attr.key_size = key_size;
+	attr.value_size = value_size;
+	attr.max_entries = max_entries;
+	attr.map_flags = map_flags;
+	long fd = sys_bpf(BPF_MAP_CREATE, &attr);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static int kbpf_map_elem(int cmd, int fd, const void *key, void *value, uint64_t flags)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = (uint32_t)fd;
+	attr.key = (uint64_t)(uintptr_t)key;
+	attr.value = (uint64_t)(uintptr_t)value;
+	attr.flags = flags;
+	return sys_bpf(cmd, &attr) < 0 ? -errno : 0;
+}
+
+int kbpf_map_update(int fd, const void *key, const void *value, uint64_t flags)
+{
+	return kbpf_map_elem(BPF_MAP_UPDATE_ELEM, fd, key, (void *)(uintptr_t)value, flags);
+}
+
+int kbpf_map_lookup(int fd, const void *key, void *value)
+{
+	return kbpf_map_elem(BPF_MAP_LOOKUP_ELEM, fd, key, value, 0);
+}
+
+int kbpf_map_update_batch(int fd, const void *keys, const void *values, uint32_t count)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.batch.map_fd = (uint32_t)fd;
+	attr.batch.keys = (uint64_t)(uintptr_t)keys;
+	attr.batch.values = (uint64_t)(uintptr_t)values;
+	attr.batch.count = count;
+	return sys_bpf(BPF_MAP_UPDATE_BATCH, &attr) < 0 ? -errno : 0;
+}

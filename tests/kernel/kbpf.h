@@ -53,3 +53,14 @@ long kbpf_prog_jited(int prog_fd, uint8_t *out, uint32_t cap);
 void kbpf_close(int fd);
 
 #endif
+
+/* ---- maps (for benchmarks and map tests) ---- */
+
+/* BPF_MAP_CREATE with the given shape.  Returns an fd or a negative errno. */
+int kbpf_map_create(enum bpf_map_type type, uint32_t key_size, uint32_t value_size,
+		    uint32_t max_entries, uint32_t map_flags);
+/* BPF_MAP_UPDATE_ELEM / LOOKUP_ELEM: 0 or a negative errno. */
+int kbpf_map_update(int fd, const void *key, const void *value, uint64_t flags);
+int kbpf_map_lookup(int fd, const void *key, void *value);
+/* BPF_MAP_UPDATE_BATCH of count keys and values (BPF_ANY). */
+int kbpf_map_update_batch(int fd, const void *keys, const void *values, uint32_t count);

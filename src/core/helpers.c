@@ -1,0 +1,261 @@
+/*
+ * helpers.c - the helpers that need the instance: maps, ring buffers,
+ * perf event output, for_each_map_elem.
+ *
+ * Map arguments are map addresses (the core rewrote lddw map forms into
+ * them).  A verified program can only pass real maps; a checked one could
+ * pass any number, so checked runs look the address up among the
+ * program's maps, then the instance's, before touching it.  Key and value
+ * pointers are checked with bee_run_mem_ok (always true in fast runs).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "maps/perf_event_array.h" /* helper-11 */
+#include "maps/ringbuf.h"
+
+struct bee_map *bee_helper_map_arg(uint64_t p)
+{
+	struct bee_run_ctx *rc = bee_run_current();
+	struct bee_map *map = u64_to_ptr(p);
+	if (!rc)
+		return NULL;
+	if (!rc->checked)
+		return map;
+	for (size_t i = 0; i < rc->prog->n_maps; i++)
+		if (rc->prog->maps[i] == map)
+			return map;
+	return bee_is_map(rc->bee, map) ? map : NULL;
+}
+
+/* The map, when key (key_size bytes) is readable by the running program. */
+static struct bee_map *map_and_key(uint64_t map_arg, uint64_t key)
+{
+	struct bee_map *map = bee_helper_map_arg(map_arg);
+	if (!map || !bee_run_mem_ok(u64_to_ptr(key), map->key_size, false))
+		return NULL;
+	return map;
+}
+
+static uint64_t h_map_lookup_elem(uint64_t m, uint64_t key, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	struct bee_map *map = map_and_key(m, key);
+	if (!map || !map->ops->lookup)
+		return 0;
+	return (uint64_t)(uintptr_t)map->ops->lookup(map, u64_to_ptr(key));
+}
+
+static uint64_t h_map_update_elem(uint64_t m, uint64_t key, uint64_t value, uint64_t flags,
+				  uint64_t a5)
+{
+	struct bee_map *map = map_and_key(m, key);
+	if (!map)
+		return (uint64_t)-EINVAL;
+	if (!bee_run_mem_ok(u64_to_ptr(value), map->value_size, false))
+		return (uint64_t)-EFAULT;
+	if (map->map_flags & BPF_F_RDONLY_PROG)
+		return (uint64_t)-EPERM;
+	if (!map->ops->update)
+		return (uint64_t)-EINVAL;
+	return (uint64_t)map->ops->update(map, u64_to_ptr(key), u64_to_ptr(value), flags);
+}
+
+static uint64_t h_map_delete_elem(uint64_t m, uint64_t key, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	struct bee_map *map = map_and_key(m, key);
+	if (!map)
+		return (uint64_t)-EINVAL;
+	if (map->map_flags & BPF_F_RDONLY_PROG)
+		return (uint64_t)-EPERM;
+	if (!map->ops->delete)
+		return (uint64_t)-EINVAL;
+	return (uint64_t)map->ops->delete(map, u64_to_ptr(key));
+}
+
+/* push, pop and peek: a whole value in or out */
+static struct bee_map *map_and_value(uint64_t m, uint64_t value, bool write)
+{
+	struct bee_map *map = bee_helper_map_arg(m);
+	if (!map || !bee_run_mem_ok(u64_to_ptr(value), map->value_size, write))
+		return NULL;
+	return map;
+}
+
+static uint64_t h_map_push_elem(uint64_t m, uint64_t value, uint64_t flags, uint64_t a4,
+				uint64_t a5)
+{
+	struct bee_map *map = map_and_value(m, value, false);
+	if (!map || !map->ops->push)
+		return (uint64_t)-EINVAL;
+	return (uint64_t)map->ops->push(map, u64_to_ptr(value), flags);
+}
+
+static uint64_t h_map_pop_elem(uint64_t m, uint64_t value, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	struct bee_map *map = map_and_value(m, value, true);
+	if (!map || !map->ops->pop)
+		return (uint64_t)-EINVAL;
+	return (uint64_t)map->ops->pop(map, u64_to_ptr(value));
+}
+
+static uint64_t h_map_peek_elem(uint64_t m, uint64_t value, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	struct bee_map *map = map_and_value(m, value, true);
+	if (!map || !map->ops->peek)
+		return (uint64_t)-EINVAL;
+	return (uint64_t)map->ops->peek(map, u64_to_ptr(value));
+}
+
+/* bpf_map_lookup_percpu_elem(map, key, cpu): another CPU's copy. */
+static uint64_t h_map_lookup_percpu_elem(uint64_t m, uint64_t key, uint64_t cpu, uint64_t a4,
+					 uint64_t a5)
+{
+	struct bee_map *map = map_and_key(m, key);
+	if (!map || !bee_map_is_percpu(map->type) || cpu >= map->ncpus)
+		return 0;
+	unsigned here = bee_cpu_current();
+	bee_cpu_set_current((unsigned)cpu);
+	void *v = map->ops->lookup(map, u64_to_ptr(key));
+	bee_cpu_set_current(here);
+	return (uint64_t)(uintptr_t)v;
+}
+
+/* ---- bpf_for_each_map_elem(map, callback, ctx, flags) ---- */
+
+struct each_ctx {
+	uint64_t fn, ctx;
+	int err;
+};
+
+static long each_call(struct bee_map *map, const void *key, void *value, void *arg)
+{
+	struct each_ctx *e = arg;
+	uint64_t r0 = 0;
+	/* callback(map, key, value, ctx): the key and value may be read
+	 * (and the value written) by a checked callback through mem_check. */
+	int err = bee_run_callback(e->fn, (uint64_t)(uintptr_t)map, (uint64_t)(uintptr_t)key,
+				   (uint64_t)(uintptr_t)value, e->ctx, 0, &r0);
+	if (err) {
+		e->err = err;
+		return 1;
+	}
+	return r0 == 1;
+}
+
+static uint64_t h_for_each_map_elem(uint64_t m, uint64_t fn, uint64_t ctx, uint64_t flags,
+				    uint64_t a5)
+{
+	struct bee_map *map = bee_helper_map_arg(m);
+	if (!map || !map->ops->for_each)
+		return (uint64_t)-EINVAL;
+	struct each_ctx e = {fn, ctx, 0};
+	long n = map->ops->for_each(map, each_call, &e, flags);
+	return e.err ? (uint64_t)(int64_t)e.err : (uint64_t)n;
+}
+
+/* ---- ring buffers ---- */
+
+static uint64_t h_ringbuf_output(uint64_t m, uint64_t data, uint64_t size, uint64_t flags,
+				 uint64_t a5)
+{
+	struct bee_map *map = bee_helper_map_arg(m);
+	if (!map || map->type != BPF_MAP_TYPE_RINGBUF)
+		return (uint64_t)-EINVAL;
+	if (!bee_run_mem_ok(u64_to_ptr(data), size, false))
+		return (uint64_t)-EFAULT;
+	return (uint64_t)bee_ringbuf_output(map, u64_to_ptr(data), size, flags);
+}
+
+static uint64_t h_ringbuf_reserve(uint64_t m, uint64_t size, uint64_t flags, uint64_t a4,
+				  uint64_t a5)
+{
+	struct bee_map *map = bee_helper_map_arg(m);
+	if (!map || map->type != BPF_MAP_TYPE_RINGBUF)
+		return 0;
+	return (uint64_t)(uintptr_t)bee_ringbuf_reserve(map, size, flags);
+}
+
+/* Checked runs: is data inside the data area of one of the instance's
+ * ring buffers?  (A verified program can only pass a reserved record.) */
+static bool ringbuf_record_ok(uint64_t data)
+{
+	struct bee_run_ctx *rc = bee_run_current();
+	if (!rc)
+		return false;
+	if (!rc->checked)
+		return true;
+	struct bee *bee = rc->bee;
+	bool ok = false;
+	pthread_mutex_lock(&bee->lock);
+	for (size_t i = 0; i < bee->by_id.n && !ok; i++) {
+		struct bee_map *map = (struct bee_map *)bee->by_id.v[i];
+		ok = map->obj.kind == BEE_OBJ_MAP && map->type == BPF_MAP_TYPE_RINGBUF &&
+		     map->ops->value_ok(map, (uintptr_t)data, 1);
+	}
+	pthread_mutex_unlock(&bee->lock);
+	return ok;
+}
+
+static uint64_t h_ringbuf_submit(uint64_t data, uint64_t flags, uint64_t a3, uint64_t a4,
+				 uint64_t a5)
+{
+	if (ringbuf_record_ok(data))
+		bee_ringbuf_submit(u64_to_ptr(data), flags);
+	return 0;
+}
+
+static uint64_t h_ringbuf_discard(uint64_t data, uint64_t flags, uint64_t a3, uint64_t a4,
+				  uint64_t a5)
+{
+	if (ringbuf_record_ok(data))
+		bee_ringbuf_discard(u64_to_ptr(data), flags);
+	return 0;
+}
+
+static uint64_t h_ringbuf_query(uint64_t m, uint64_t flags, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	struct bee_map *map = bee_helper_map_arg(m);
+	if (!map || map->type != BPF_MAP_TYPE_RINGBUF)
+		return 0;
+	return bee_ringbuf_query(map, flags);
+}
+
+/* bpf_perf_event_output(ctx, map, flags, data, size) */
+static uint64_t h_perf_event_output(uint64_t ctx, uint64_t m, uint64_t flags, uint64_t data,
+				    uint64_t size)
+{
+	struct bee_map *map = bee_helper_map_arg(m);
+	if (!map || map->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
+		return (uint64_t)-EINVAL;
+	if (!bee_run_mem_ok(u64_to_ptr(data), size, false))
+		return (uint64_t)-EFAULT;
+	return (uint64_t)bee_perf_event_output(map, flags, u64_to_ptr(data), size);
+}
+
+int bee_core_add_helpers(struct bee_helper_table *t)
+{
+	static const struct bee_helper helpers[] = {
+		{BPF_FUNC_map_lookup_elem, "bpf_map_lookup_elem", h_map_lookup_elem},
+		{BPF_FUNC_map_update_elem, "bpf_map_update_elem", h_map_update_elem},
+		{BPF_FUNC_map_delete_elem, "bpf_map_delete_elem", h_map_delete_elem},
+		{BPF_FUNC_map_push_elem, "bpf_map_push_elem", h_map_push_elem},
+		{BPF_FUNC_map_pop_elem, "bpf_map_pop_elem", h_map_pop_elem},
+		{BPF_FUNC_map_peek_elem, "bpf_map_peek_elem", h_map_peek_elem},
+		{BPF_FUNC_map_lookup_percpu_elem, "bpf_map_lookup_percpu_elem",
+		 h_map_lookup_percpu_elem},
+		{BPF_FUNC_for_each_map_elem, "bpf_for_each_map_elem", h_for_each_map_elem},
+		{BPF_FUNC_ringbuf_output, "bpf_ringbuf_output", h_ringbuf_output},
+		{BPF_FUNC_ringbuf_reserve, "bpf_ringbuf_reserve", h_ringbuf_reserve},
+		{BPF_FUNC_ringbuf_submit, "bpf_ringbuf_submit", h_ringbuf_submit},
+		{BPF_FUNC_ringbuf_discard, "bpf_ringbuf_discard", h_ringbuf_discard},
+		{BPF_FUNC_ringbuf_query, "bpf_ringbuf_query", h_ringbuf_query},
+		{BPF_FUNC_perf_event_output, "bpf_perf_event_output", h_perf_event_output},
+	};
+	for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
+		int err = bee_helper_table_add(t, &helpers[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,396 @@
+/*
+ * pin.c - BPF_OBJ_PIN / BPF_OBJ_GET: names for objects, kept on disk.
+ *
+ * The kernel pins objects in bpffs, where they live as long as the kernel
+ * does.  A bee instance pins under its pin directory: the object stays
+ * pinned in memory (the pin holds a reference), and a file at the pinned
+ * path records it so that another process (another instance given the same
+ * directory) finds it after this one has gone.  Paths may be written as
+ * the kernel's ("/sys/fs/bpf/x" is "x" in the pin directory), as absolute
+ * paths inside the pin directory, or relative to it.
+ *
+ * What the file holds: a map's attributes and every element (key, then
+ * the host-side value), written when it is pinned and again when the
+ * instance is freed, so that a second process reads what the first wrote
+ * last.  Programs are saved with their instructions when they use no maps.
+ * Not kept: the contents of maps without keys (queues, stacks, ring
+ * buffers, bloom filters) and of prog arrays and map-in-map; programs
+ * that use maps (their file says so and BPF_OBJ_GET from another process
+ * answers -EOPNOTSUPP).  Two processes running at once do not share
+ * memory: each sees the file as it was when it opened the pin.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/core.h"
+
+#define PIN_MAGIC "BEEPIN1\n"
+
+struct pin {
+	char *path;            /* the file, inside the pin directory */
+	struct bee_obj *obj;   /* one reference */
+	struct pin *next;
+};
+
+/* Where a user's path lives; -EINVAL for "..", -EPERM outside the pin
+ * directory (the kernel: not on bpffs). */
+static int pin_path(struct bee *bee, const char *user, char *out, size_t len)
+{
+	const char *rel = user;
+	size_t dl = strlen(bee->pin_dir);
+	if (!strncmp(user, "/sys/fs/bpf/", 12))
+		rel = user + 12;
+	else if (!strncmp(user, bee->pin_dir, dl) && user[dl] == '/')
+		rel = user + dl + 1;
+	else if (user[0] == '/')
+		return -EPERM;
+	if (!*rel)
+		return -EINVAL;
+	for (const char *p = rel; *p;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		if ((n == 2 && !strncmp(p, "..", 2)) || (n == 1 && p[0] == '.'))
+			return -EINVAL;
+		p += n + (slash ? 1 : 0);
+	}
+	if ((size_t)snprintf(out, len, "%s/%s", bee->pin_dir, rel) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* mkdir -p of the directories above path. */
+static int make_parents(const char *path)
+{
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int write_all(FILE *f, const void *p, size_t n)
+{
+	return fwrite(p, 1, n, f) == n ? 0 : -EIO;
+}
+
+/* Save a map: attributes, then its elements. */
+static int save_map(FILE *f, struct bee_map *map)
+{
+	fprintf(f, "map %u %u %u %u %u %llu %u %s\n", map->type, map->key_size, map->value_size,
+		map->max_entries, map->map_flags, (unsigned long long)map->map_extra,
+		map->inner_type, map->name[0] ? map->name : "-");
+	bool has_elems = map->key_size > 0 && !map->ops->fd_valued;
+	if (!has_elems) {
+		fprintf(f, "elements 0\n");
+		return 0;
+	}
+	uint32_t vs = bee_map_sys_value_size(map);
+	unsigned char *key = malloc(map->key_size), *next = malloc(map->key_size);
+	unsigned char *value = malloc(vs);
+	/* Count first, then write: the count leads the binary part. */
+	long count = 0;
+	int err = (!key || !next || !value) ? -ENOMEM : 0;
+	bool first = true;
+	while (!err && bee_map_sys_get_next_key(map, first ? NULL : key, next) == 0) {
+		memcpy(key, next, map->key_size);
+		first = false;
+		if (bee_map_sys_lookup(map, key, value, 0) == 0)
+			count++;
+	}
+	if (!err)
+		fprintf(f, "elements %ld\n", count);
+	first = true;
+	long written = 0;
+	while (!err && written < count && bee_map_sys_get_next_key(map, first ? NULL : key, next) == 0) {
+		memcpy(key, next, map->key_size);
+		first = false;
+		if (bee_map_sys_lookup(map, key, value, 0) != 0)
+			continue;
+		err = write_all(f, key, map->key_size);
+		if (!err)
+			err = write_all(f, value, vs);
+		written++;
+	}
+	/* An element deleted between the two passes: pad with the last one. */
+	for (; !err && written < count; written++) {
+		err = write_all(f, key, map->key_size);
+		if (!err)
+			err = write_all(f, value, vs);
+	}
+	free(key);
+	free(next);
+	free(value);
+	return err;
+}
+
+static int save_prog(FILE *f, struct bee_prog *prog)
+{
+	fprintf(f, "prog %u %u %u %zu %zu %s\n", prog->type, prog->expected_attach_type,
+		prog->gpl_compatible, prog->len, prog->n_maps, prog->name[0] ? prog->name : "-");
+	if (prog->n_maps)
+		return 0;
+	return write_all(f, prog->xlated, prog->len * sizeof(*prog->xlated));
+}
+
+static int save_pin(const struct pin *pin)
+{
+	char tmp[PATH_MAX];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp%d", pin->path, (int)getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		return -errno;
+	fputs(PIN_MAGIC, f);
+	int err;
+	if (pin->obj->kind == BEE_OBJ_MAP)
+		err = save_map(f, (struct bee_map *)pin->obj);
+	else if (pin->obj->kind == BEE_OBJ_PROG)
+		err = save_prog(f, (struct bee_prog *)pin->obj);
+	else
+		err = fprintf(f, "other %d\n", pin->obj->kind) < 0 ? -EIO : 0;
+	if (fclose(f) && !err)
+		err = -EIO;
+	if (!err && rename(tmp, pin->path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static struct pin *pin_find(struct bee *bee, const char *path)
+{
+	for (struct pin *p = bee->pins; p; p = p->next)
+		if (!strcmp(p->path, path))
+			return p;
+	return NULL;
+}
+
+int bee_cmd_obj_pin(struct bee *bee, union bpf_attr *attr)
+{
+	if (!attr_zero_from(attr, ATTR_END(file_flags)))
+		return -EINVAL;
+	if (attr->file_flags)
+		return -EINVAL;
+	const char *user = u64_to_ptr(attr->pathname);
+	if (!user)
+		return -EFAULT;
+	char path[PATH_MAX];
+	int err = pin_path(bee, user, path, sizeof(path));
+	if (err)
+		return err;
+	struct bee_obj *obj = bee_handle_get(bee, (int)attr->bpf_fd, 0);
+	if (!obj)
+		return -EBADF;
+	if (!obj->id) {
+		bee_obj_put(obj);
+		return -EINVAL; /* not a program, map, link or BTF */
+	}
+	struct pin *pin = calloc(1, sizeof(*pin));
+	if (!pin || !(pin->path = strdup(path))) {
+		free(pin);
+		bee_obj_put(obj);
+		return -ENOMEM;
+	}
+	pin->obj = obj;
+	pthread_mutex_lock(&bee->lock);
+	struct stat st;
+	if (pin_find(bee, path) || stat(path, &st) == 0)
+		err = -EEXIST;
+	else
+		err = make_parents(path);
+	if (!err)
+		err = save_pin(pin);
+	if (!err) {
+		pin->next = bee->pins;
+		bee->pins = pin;
+		if (obj->kind == BEE_OBJ_MAP)
+			atomic_fetch_add(&((struct bee_map *)obj)->usercnt, 1);
+	}
+	pthread_mutex_unlock(&bee->lock);
+	if (err) {
+		free(pin->path);
+		free(pin);
+		bee_obj_put(obj);
+	}
+	return err;
+}
+
+/* ---- reading a pin another process left ---- */
+
+static int load_map(struct bee *bee, FILE *f)
+{
+	unsigned type, ks, vs, max, flags, inner_type;
+	unsigned long long extra;
+	char name[BPF_OBJ_NAME_LEN + 1];
+	long count;
+	if (fscanf(f, "map %u %u %u %u %u %llu %u %16s\n", &type, &ks, &vs, &max, &flags, &extra,
+		   &inner_type, name) != 8 ||
+	    fscanf(f, "elements %ld\n", &count) != 1 || count < 0)
+		return -EINVAL;
+	if (inner_type && (type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS))
+		return -EOPNOTSUPP; /* the inner template is not saved */
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = type;
+	a.key_size = ks;
+	a.value_size = vs;
+	a.max_entries = max;
+	a.map_flags = flags;
+	a.map_extra = extra;
+	if (strcmp(name, "-"))
+		memcpy(a.map_name, name, strnlen(name, BPF_OBJ_NAME_LEN - 1));
+	int fd = (int)bee_bpf(bee, BPF_MAP_CREATE, &a, sizeof(a));
+	if (fd < 0)
+		return fd;
+	struct bee_map *map = bee_map_get_fd(bee, fd);
+	uint32_t svs = bee_map_sys_value_size(map);
+	unsigned char *key = malloc(ks ? ks : 1), *value = malloc(svs ? svs : 1);
+	int err = (!key || !value) ? -ENOMEM : 0;
+	/* Restore through the map directly: a frozen or read-only map's file
+	 * must load even though the host may not write to it afterwards. */
+	for (long i = 0; !err && i < count; i++) {
+		if (fread(key, 1, ks, f) != ks || fread(value, 1, svs, f) != svs)
+			err = -EINVAL;
+		else
+			err = bee_map_sys_update(map, key, value, BPF_ANY);
+	}
+	free(key);
+	free(value);
+	bee_obj_put(&map->obj);
+	if (err) {
+		bee_close(bee, fd);
+		return err;
+	}
+	return fd;
+}
+
+static int load_prog(struct bee *bee, FILE *f)
+{
+	unsigned type, attach, gpl;
+	size_t len, n_maps;
+	char name[BPF_OBJ_NAME_LEN + 1];
+	if (fscanf(f, "prog %u %u %u %zu %zu %16s", &type, &attach, &gpl, &len, &n_maps, name) != 6 ||
+	    fgetc(f) != '\n' || len == 0 || len > 1000000)
+		return -EINVAL;
+	if (n_maps)
+		return -EOPNOTSUPP; /* programs with maps are pinned in memory only */
+	struct bpf_insn *insns = malloc(len * sizeof(*insns));
+	if (!insns)
+		return -ENOMEM;
+	if (fread(insns, sizeof(*insns), len, f) != len) {
+		free(insns);
+		return -EINVAL;
+	}
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = type;
+	a.expected_attach_type = attach;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.insn_cnt = (uint32_t)len;
+	a.license = (uint64_t)(uintptr_t)(gpl ? "GPL" : "Proprietary");
+	if (strcmp(name, "-"))
+		memcpy(a.prog_name, name, strnlen(name, BPF_OBJ_NAME_LEN - 1));
+	int fd = (int)bee_bpf(bee, BPF_PROG_LOAD, &a, sizeof(a));
+	free(insns);
+	return fd;
+}
+
+int bee_cmd_obj_get(struct bee *bee, union bpf_attr *attr)
+{
+	if (!attr_zero_from(attr, ATTR_END(file_flags)))
+		return -EINVAL;
+	if (attr->bpf_fd || (attr->file_flags & ~(uint32_t)(BPF_F_RDONLY | BPF_F_WRONLY)))
+		return -EINVAL;
+	const char *user = u64_to_ptr(attr->pathname);
+	if (!user)
+		return -EFAULT;
+	char path[PATH_MAX];
+	int err = pin_path(bee, user, path, sizeof(path));
+	if (err)
+		return err;
+	pthread_mutex_lock(&bee->lock);
+	struct pin *pin = pin_find(bee, path);
+	struct bee_obj *obj = pin ? pin->obj : NULL;
+	if (obj)
+		bee_obj_hold(obj);
+	pthread_mutex_unlock(&bee->lock);
+	if (obj) {
+		int fd = bee_handle_new(bee, obj);
+		if (fd < 0)
+			bee_obj_put(obj);
+		return fd;
+	}
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -errno;
+	char magic[sizeof(PIN_MAGIC)] = {0};
+	int fd;
+	if (fread(magic, 1, sizeof(PIN_MAGIC) - 1, f) != sizeof(PIN_MAGIC) - 1 ||
+	    strcmp(magic, PIN_MAGIC)) {
+		fd = -EINVAL;
+	} else {
+		int c = fgetc(f);
+		ungetc(c, f);
+		fd = c == 'm' ? load_map(bee, f) : c == 'p' ? load_prog(bee, f) : -EOPNOTSUPP;
+	}
+	fclose(f);
+	if (fd < 0)
+		return fd;
+	/* Now pinned in this instance too: later gets share the object. */
+	struct bee_obj *o = bee_handle_get(bee, fd, 0);
+	struct pin *p = calloc(1, sizeof(*p));
+	if (!o || !p || !(p->path = strdup(path))) {
+		free(p);
+		bee_obj_put(o);
+		return fd; /* usable, just not shared with later gets */
+	}
+	p->obj = o;
+	pthread_mutex_lock(&bee->lock);
+	p->next = bee->pins;
+	bee->pins = p;
+	if (o->kind == BEE_OBJ_MAP)
+		atomic_fetch_add(&((struct bee_map *)o)->usercnt, 1);
+	pthread_mutex_unlock(&bee->lock);
+	return fd;
+}
+
+void bee_pins_flush(struct bee *bee)
+{
+	pthread_mutex_lock(&bee->lock);
+	for (struct pin *p = bee->pins; p; p = p->next) {
+		struct stat st;
+		if (stat(p->path, &st) == 0) /* unpinned (removed) meanwhile: leave it gone */
+			save_pin(p);
+	}
+	pthread_mutex_unlock(&bee->lock);
+}
+
+void bee_pins_free(struct bee *bee)
+{
+	pthread_mutex_lock(&bee->lock);
+	struct pin *p = bee->pins;
+	bee->pins = NULL;
+	pthread_mutex_unlock(&bee->lock);
+	while (p) {
+		struct pin *next = p->next;
+		if (p->obj->kind == BEE_OBJ_MAP &&
+		    atomic_fetch_sub(&((struct bee_map *)p->obj)->usercnt, 1) == 1)
+			bee_map_release_uref((struct bee_map *)p->obj);
+		bee_obj_put(p->obj);
+		free(p->path);
+		free(p);
+		p = next;
+	}
+}
