@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 	}
 	struct bpf_insn *prog = build(n);
 	struct bee_helper_table *t = bee_helper_table_new();
-	struct bee_helper h = {1000, "mix", helper_mix};
+	struct bee_helper h = {.id = 1000, .name = "mix", .fn = helper_mix};
 	if (!prog || !t || bee_helper_table_add(t, &h)) {
 		fprintf(stderr, "bench_compile: out of memory\n");
 		return 1;

@@ -84,8 +84,12 @@ long bee_trace_pipe_read(struct bee *bee, char *buf, size_t len, int timeout_ms)
 /* ---- helpers an embedder adds ---- */
 
 /*
- * Make fn callable from this instance's programs as helper id.  Programs
- * loaded afterwards see it; ids the kernel defines may be replaced.
+ * Make helper->fn callable from this instance's programs as helper->id,
+ * with its prototype (helper->ret, helper->args, helper->gpl_only: what a
+ * verifier checks at each call).  Programs loaded afterwards see it; ids
+ * the kernel defines may be replaced.  Pointer arguments should be checked
+ * with bee_run_mem_ok (vm.h) before use: until the verifier lands every
+ * program runs checked, and a checked program may pass any value.
  */
 int bee_add_helper(struct bee *bee, const struct bee_helper *helper);
 
@@ -112,6 +116,14 @@ int bee_ringbuf_poll(struct bee *bee, int map_fd, int (*cb)(void *ctx, void *dat
 int bee_perf_buffer_poll(struct bee *bee, int map_fd,
 			 int (*cb)(void *ctx, int cpu, void *data, size_t size),
 			 int (*lost)(void *ctx, int cpu, uint64_t count), void *ctx, int timeout_ms);
+
+/*
+ * The values of a BPF_F_MMAPABLE array, shared with the programs (the
+ * kernel's mmap() of the map fd): *len bytes, values at multiples of
+ * value_size rounded up to 8.  The memory lives while the map does (hold
+ * the handle).  NULL with errno EINVAL for other maps, EBADF for a bad fd.
+ */
+void *bee_map_mmap(struct bee *bee, int map_fd, size_t *len);
 
 /* ---- hooks: where links attach in user space ---- */
 

@@ -37,10 +37,48 @@ extern "C" {
 typedef uint64_t (*bee_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 				  uint64_t r5);
 
+/*
+ * A helper's prototype: what the verifier checks at each call and what it
+ * knows of the result (the kernel's struct bpf_func_proto, in the kinds bee
+ * uses).  A memory argument's size is the argument after it.
+ */
+enum bee_arg {
+	BEE_ARG_NONE = 0,        /* no argument here (nor after) */
+	BEE_ARG_ANYTHING,        /* any value */
+	BEE_ARG_MAP,             /* a map (lddw map form) */
+	BEE_ARG_MAP_KEY,         /* key_size readable bytes of the map before it */
+	BEE_ARG_MAP_VALUE,       /* value_size readable bytes */
+	BEE_ARG_MAP_VALUE_OUT,   /* value_size bytes the helper writes */
+	BEE_ARG_MEM,             /* readable memory, size in the next argument */
+	BEE_ARG_MEM_OR_NULL,
+	BEE_ARG_MEM_OUT,         /* memory the helper writes, size next */
+	BEE_ARG_SIZE,            /* a constant size > 0 */
+	BEE_ARG_SIZE_OR_ZERO,
+	BEE_ARG_CONST_STR,       /* a NUL-terminated read-only string */
+	BEE_ARG_CTX,             /* the program's context */
+	BEE_ARG_FUNC,            /* a callback (lddw subprog) */
+	BEE_ARG_STACK_OR_NULL,   /* a callback's context on the stack, or NULL */
+	BEE_ARG_LONG_OUT,        /* 8 bytes the helper writes */
+	BEE_ARG_RINGBUF_MEM,     /* a record from bpf_ringbuf_reserve (released) */
+};
+
+enum bee_ret {
+	BEE_RET_INTEGER = 0,     /* a scalar */
+	BEE_RET_VOID,
+	BEE_RET_MAP_VALUE_OR_NULL,
+	BEE_RET_MEM_OR_NULL,     /* memory of the size of the constant argument 2 */
+	BEE_RET_TASK,            /* bpf_get_current_task_btf's struct bee_task */
+};
+
 struct bee_helper {
 	int32_t id;       /* helper id (call imm), or the kfunc's BTF id */
 	const char *name; /* "bpf_ktime_get_ns" */
 	bee_helper_fn fn;
+	/* the prototype (all zero: returns a scalar, takes no arguments the
+	 * verifier checks) */
+	enum bee_ret ret;
+	enum bee_arg args[5];
+	bool gpl_only;    /* only for programs with a GPL-compatible license */
 };
 
 /* A set of helpers: ids map to functions.  Grows as needed. */
@@ -116,7 +154,7 @@ struct bee_run_opts {
 	size_t sz;              /* sizeof(struct bee_run_opts) */
 	enum bee_engine engine;
 	unsigned flags;         /* BEE_RUN_* */
-	void *mem;              /* r1, and the packet for ld abs/ind; may be NULL */
+	void *mem;              /* r1, and the packet for ld abs/ind (unless pkt); may be NULL */
 	size_t mem_len;         /* r2 */
 	bool mem_readonly;      /* the program may read mem but not write it */
 	const struct bee_mem_region *regions; /* more memory a checked run may use */
@@ -132,6 +170,11 @@ struct bee_run_opts {
 	 * every tail call fails.  The core answers over PROG_ARRAY maps; the
 	 * returned code must stay alive until the run ends. */
 	const struct bee_code *(*tail_call)(void *user, uint64_t map, uint64_t index);
+	/* The packet of the legacy loads (ld abs/ind) when it is not mem:
+	 * program types whose r1 is a context (struct __sk_buff) rather than
+	 * the packet.  NULL: mem is the packet. */
+	const void *pkt;
+	size_t pkt_len;
 };
 
 struct bee_run_result {

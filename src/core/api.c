@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "maps/array.h"
 #include "maps/perf_event_array.h"
 #include "maps/ringbuf.h"
 #include "util/epoch.h"
@@ -278,4 +279,20 @@ int bee_perf_buffer_poll(struct bee *bee, int map_fd,
 	}
 	bee_obj_put(&map->obj);
 	return ret;
+}
+
+void *bee_map_mmap(struct bee *bee, int map_fd, size_t *len)
+{
+	struct bee_map *map = bee_map_get_fd(bee, map_fd);
+	if (!map) {
+		errno = EBADF;
+		return NULL;
+	}
+	void *p = NULL;
+	if (map->type == BPF_MAP_TYPE_ARRAY)
+		p = bee_array_mmap_area(map, len);
+	bee_obj_put(&map->obj);
+	if (!p)
+		errno = EINVAL;
+	return p;
 }

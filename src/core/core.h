@@ -131,12 +131,12 @@ struct bee_run_ctx {
 /* The run on this thread (NULL outside runs). */
 struct bee_run_ctx *bee_run_current(void);
 /*
- * Run prog once on ctx (r1) with mem regions for a checked run.  Returns
- * 0 with *r0 set, or the engine's negative errno with err filled.
+ * Run prog once on ctx (r1).  pkt (may be NULL) is the packet under the
+ * context: memory a checked run may use, and what ld abs/ind read.
+ * Returns 0 with *r0 set, or the engine's negative errno with err filled.
  */
 int bee_prog_run(struct bee_prog *prog, void *ctx, size_t ctx_len,
-		 const struct bee_mem_region *regions, size_t n_regions, uint64_t *r0,
-		 struct bee_error *err);
+		 const struct bee_mem_region *pkt, uint64_t *r0, struct bee_error *err);
 int bee_cmd_prog_test_run(struct bee *bee, union bpf_attr *attr);
 
 /* ---- helpers.c ---- */

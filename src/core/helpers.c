@@ -233,24 +233,43 @@ static uint64_t h_perf_event_output(uint64_t ctx, uint64_t m, uint64_t flags, ui
 	return (uint64_t)bee_perf_event_output(map, flags, u64_to_ptr(data), size);
 }
 
+#define ANY BEE_ARG_ANYTHING
+#define MAP BEE_ARG_MAP
+#define KEY BEE_ARG_MAP_KEY
+#define VALUE BEE_ARG_MAP_VALUE
+#define VALUE_OUT BEE_ARG_MAP_VALUE_OUT
+
 int bee_core_add_helpers(struct bee_helper_table *t)
 {
 	static const struct bee_helper helpers[] = {
-		{BPF_FUNC_map_lookup_elem, "bpf_map_lookup_elem", h_map_lookup_elem},
-		{BPF_FUNC_map_update_elem, "bpf_map_update_elem", h_map_update_elem},
-		{BPF_FUNC_map_delete_elem, "bpf_map_delete_elem", h_map_delete_elem},
-		{BPF_FUNC_map_push_elem, "bpf_map_push_elem", h_map_push_elem},
-		{BPF_FUNC_map_pop_elem, "bpf_map_pop_elem", h_map_pop_elem},
-		{BPF_FUNC_map_peek_elem, "bpf_map_peek_elem", h_map_peek_elem},
+		{BPF_FUNC_map_lookup_elem, "bpf_map_lookup_elem", h_map_lookup_elem,
+		 BEE_RET_MAP_VALUE_OR_NULL, {MAP, KEY}, false},
+		{BPF_FUNC_map_update_elem, "bpf_map_update_elem", h_map_update_elem,
+		 BEE_RET_INTEGER, {MAP, KEY, VALUE, ANY}, false},
+		{BPF_FUNC_map_delete_elem, "bpf_map_delete_elem", h_map_delete_elem,
+		 BEE_RET_INTEGER, {MAP, KEY}, false},
+		{BPF_FUNC_map_push_elem, "bpf_map_push_elem", h_map_push_elem,
+		 BEE_RET_INTEGER, {MAP, VALUE, ANY}, false},
+		{BPF_FUNC_map_pop_elem, "bpf_map_pop_elem", h_map_pop_elem,
+		 BEE_RET_INTEGER, {MAP, VALUE_OUT}, false},
+		{BPF_FUNC_map_peek_elem, "bpf_map_peek_elem", h_map_peek_elem,
+		 BEE_RET_INTEGER, {MAP, VALUE_OUT}, false},
 		{BPF_FUNC_map_lookup_percpu_elem, "bpf_map_lookup_percpu_elem",
-		 h_map_lookup_percpu_elem},
-		{BPF_FUNC_for_each_map_elem, "bpf_for_each_map_elem", h_for_each_map_elem},
-		{BPF_FUNC_ringbuf_output, "bpf_ringbuf_output", h_ringbuf_output},
-		{BPF_FUNC_ringbuf_reserve, "bpf_ringbuf_reserve", h_ringbuf_reserve},
-		{BPF_FUNC_ringbuf_submit, "bpf_ringbuf_submit", h_ringbuf_submit},
-		{BPF_FUNC_ringbuf_discard, "bpf_ringbuf_discard", h_ringbuf_discard},
-		{BPF_FUNC_ringbuf_query, "bpf_ringbuf_query", h_ringbuf_query},
-		{BPF_FUNC_perf_event_output, "bpf_perf_event_output", h_perf_event_output},
+		 h_map_lookup_percpu_elem, BEE_RET_MAP_VALUE_OR_NULL, {MAP, KEY, ANY}, false},
+		{BPF_FUNC_for_each_map_elem, "bpf_for_each_map_elem", h_for_each_map_elem,
+		 BEE_RET_INTEGER, {MAP, BEE_ARG_FUNC, BEE_ARG_STACK_OR_NULL, ANY}, false},
+		{BPF_FUNC_ringbuf_output, "bpf_ringbuf_output", h_ringbuf_output,
+		 BEE_RET_INTEGER, {MAP, BEE_ARG_MEM, BEE_ARG_SIZE_OR_ZERO, ANY}, false},
+		{BPF_FUNC_ringbuf_reserve, "bpf_ringbuf_reserve", h_ringbuf_reserve,
+		 BEE_RET_MEM_OR_NULL, {MAP, BEE_ARG_SIZE, ANY}, false},
+		{BPF_FUNC_ringbuf_submit, "bpf_ringbuf_submit", h_ringbuf_submit,
+		 BEE_RET_VOID, {BEE_ARG_RINGBUF_MEM, ANY}, false},
+		{BPF_FUNC_ringbuf_discard, "bpf_ringbuf_discard", h_ringbuf_discard,
+		 BEE_RET_VOID, {BEE_ARG_RINGBUF_MEM, ANY}, false},
+		{BPF_FUNC_ringbuf_query, "bpf_ringbuf_query", h_ringbuf_query,
+		 BEE_RET_INTEGER, {MAP, ANY}, false},
+		{BPF_FUNC_perf_event_output, "bpf_perf_event_output", h_perf_event_output,
+		 BEE_RET_INTEGER, {BEE_ARG_CTX, MAP, ANY, BEE_ARG_MEM, BEE_ARG_SIZE_OR_ZERO}, true},
 	};
 	for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
 		int err = bee_helper_table_add(t, &helpers[i]);

@@ -140,7 +140,7 @@ int bee_link_run(struct bee *bee, enum bpf_attach_type type, uint32_t target, vo
 	int err = 0;
 	for (int i = 0; i < n; i++) {
 		uint64_t r0;
-		int e = bee_prog_run(progs[i], ctx, ctx_len, NULL, 0, &r0, NULL);
+		int e = bee_prog_run(progs[i], ctx, ctx_len, NULL, &r0, NULL);
 		if (e && !err)
 			err = e;
 		bee_obj_put(&progs[i]->obj);

@@ -65,22 +65,6 @@ static bool license_gpl_compatible(const char *l)
 	return false;
 }
 
-/* Helpers the kernel marks gpl_only: a program without a GPL-compatible
- * license may not call them. */
-static bool helper_gpl_only(int32_t id)
-{
-	switch (id) {
-	case BPF_FUNC_probe_read: case BPF_FUNC_trace_printk: case BPF_FUNC_perf_event_output:
-	case BPF_FUNC_get_current_task: case BPF_FUNC_probe_read_str:
-	case BPF_FUNC_probe_read_user: case BPF_FUNC_probe_read_kernel:
-	case BPF_FUNC_probe_read_user_str: case BPF_FUNC_probe_read_kernel_str:
-	case BPF_FUNC_get_current_task_btf: case BPF_FUNC_trace_vprintk:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static bool prog_type_known(uint32_t type)
 {
 	return type > BPF_PROG_TYPE_UNSPEC && type <= BPF_PROG_TYPE_SYSCALL;
@@ -229,22 +213,28 @@ static int resolve_maps(struct bee *bee, struct bee_prog *prog, struct bpf_insn 
 }
 
 /* Refuse calls to gpl_only helpers from non-GPL programs, as the
- * verifier does.  Refuse the legacy packet loads too: the engines read
- * them from the context memory, but a program of a packet type gets a
- * __sk_buff there, not the packet (PARTIAL: the engines need a separate
- * packet pointer first). */
+ * verifier does, and the legacy packet loads outside the program types
+ * that have a packet under them (the kernel: socket filters and tc). */
+static bool type_has_ld_abs(enum bpf_prog_type type)
+{
+	return type == BPF_PROG_TYPE_SOCKET_FILTER || type == BPF_PROG_TYPE_SCHED_CLS ||
+	       type == BPF_PROG_TYPE_SCHED_ACT;
+}
+
 static int check_helper_licenses(struct bee_prog *prog, struct load_log *log)
 {
 	for (size_t i = 0; i < prog->len; i++) {
 		const struct bpf_insn *in = &prog->xlated[i];
 		if (BPF_CLASS(in->code) == BPF_LD &&
-		    (BPF_MODE(in->code) == BPF_ABS || BPF_MODE(in->code) == BPF_IND)) {
-			log_write(log, "%zu: BPF_LD_[ABS|IND] are not supported by bee's core yet\n",
-				  i);
-			return -EOPNOTSUPP;
+		    (BPF_MODE(in->code) == BPF_ABS || BPF_MODE(in->code) == BPF_IND) &&
+		    !type_has_ld_abs(prog->type)) {
+			log_write(log, "%zu: BPF_LD_[ABS|IND] instructions not allowed for this "
+				       "program type\n", i);
+			return -EINVAL;
 		}
+		const struct bee_helper *h;
 		if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == 0 && !prog->gpl_compatible &&
-		    helper_gpl_only(in->imm)) {
+		    (h = bee_helper_table_find(prog->bee->helpers, in->imm)) && h->gpl_only) {
 			log_write(log, "%zu: cannot call GPL-restricted function from non-GPL "
 				       "compatible program\n", i);
 			return -EINVAL;

@@ -43,7 +43,11 @@ static bool map_value_ok(struct bee_map *map, uintptr_t addr, size_t size, bool 
 {
 	if (!map->ops->value_ok || !map->ops->value_ok(map, addr, size))
 		return false;
-	return !(write && (map->map_flags & BPF_F_RDONLY_PROG));
+	/* what the kernel's verifier refuses for these flags, a checked run
+	 * refuses at the access */
+	if (write)
+		return !(map->map_flags & BPF_F_RDONLY_PROG);
+	return !(map->map_flags & BPF_F_WRONLY_PROG);
 }
 
 /* Checked runs: an access outside the stack, the context and granted
@@ -94,8 +98,7 @@ static uint64_t now_ns(void)
 }
 
 int bee_prog_run(struct bee_prog *prog, void *ctx, size_t ctx_len,
-		 const struct bee_mem_region *regions, size_t n_regions, uint64_t *r0,
-		 struct bee_error *err)
+		 const struct bee_mem_region *pkt, uint64_t *r0, struct bee_error *err)
 {
 	struct bee *bee = prog->bee;
 	struct bee_run_ctx rc = {.bee = bee, .prog = prog};
@@ -117,8 +120,10 @@ int bee_prog_run(struct bee_prog *prog, void *ctx, size_t ctx_len,
 		.flags = rc.checked ? BEE_RUN_CHECKED : 0,
 		.mem = ctx,
 		.mem_len = ctx_len,
-		.regions = regions,
-		.n_regions = n_regions,
+		.regions = pkt,
+		.n_regions = pkt ? 1 : 0,
+		.pkt = pkt ? pkt->start : NULL,
+		.pkt_len = pkt ? pkt->len : 0,
 		.mem_check = core_mem_check,
 		.user = &rc,
 		.tail_call = core_tail_call,
@@ -316,12 +321,16 @@ int bee_cmd_prog_test_run(struct bee *bee, union bpf_attr *attr)
 	void *ctx;
 	size_t ctx_len;
 	struct bee_mem_region pkt = {0};
-	size_t n_regions = 0;
-	if (kind == CTX_SKB || kind == CTX_XDP) {
+	bool has_pkt = kind == CTX_SKB || kind == CTX_XDP;
+	if (has_pkt) {
 		ctx = &env.ctx;
 		ctx_len = kind == CTX_SKB ? sizeof(env.ctx.skb) : sizeof(env.ctx.xdp);
-		pkt = (struct bee_mem_region){env.data, env.len, true};
-		n_regions = 1;
+		/* the packet as the program sees it: from skb->data (after the
+		 * Ethernet header for socket filters) or xdp->data */
+		unsigned char *start = (unsigned char *)(uintptr_t)(kind == CTX_SKB
+									    ? env.ctx.skb.data
+									    : env.ctx.xdp.data);
+		pkt = (struct bee_mem_region){start, (size_t)(env.data + env.len - start), true};
 	} else {
 		ctx = env.plain;
 		ctx_len = env.plain_len;
@@ -332,7 +341,7 @@ int bee_cmd_prog_test_run(struct bee *bee, union bpf_attr *attr)
 	struct bee_error e;
 	uint64_t t0 = now_ns();
 	for (uint32_t i = 0; i < repeat && !err; i++)
-		err = bee_prog_run(prog, ctx, ctx_len, n_regions ? &pkt : NULL, n_regions, &r0, &e);
+		err = bee_prog_run(prog, ctx, ctx_len, has_pkt ? &pkt : NULL, &r0, &e);
 	uint64_t total = now_ns() - t0;
 	if (!err) {
 		uint64_t avg = total / repeat;

@@ -84,8 +84,8 @@ int RUN_FN(struct run_state *st, uint64_t *r0_out, struct interp_handlers *handl
 	const struct xinsn *pc = base;
 	uint64_t reg[11];
 	const struct bee_run_opts *o = st->opts;
-	const uint8_t *pkt = o->mem;
-	size_t pkt_len = o->mem_len;
+	const uint8_t *pkt = o->pkt ? (const uint8_t *)o->pkt : (const uint8_t *)o->mem;
+	size_t pkt_len = o->pkt ? o->pkt_len : o->mem_len;
 	unsigned depth, entry_depth;
 	uint8_t *stack_top;
 

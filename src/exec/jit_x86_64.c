@@ -1815,8 +1815,8 @@ int bee_jit_run(struct run_state *st, uint64_t *r0)
 	uint8_t stack[BEE_MAX_CALL_FRAMES * BEE_STACK_SIZE] __attribute__((aligned(64)));
 	uint8_t *const top = stack + sizeof(stack);
 	const struct bee_run_opts *o = st->opts;
-	const uint8_t *pkt = o->mem;
-	size_t pkt_len = o->mem_len;
+	const uint8_t *pkt = o->pkt ? (const uint8_t *)o->pkt : (const uint8_t *)o->mem;
+	size_t pkt_len = o->pkt ? o->pkt_len : o->mem_len;
 	size_t mem_len = o->mem ? o->mem_len : 0;
 	struct jit_ctx ctx = {
 		.stack_top_m8 = (uint64_t)(uintptr_t)top - 8,

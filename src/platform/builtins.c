@@ -91,42 +91,64 @@ static uint64_t helper_loop(uint64_t nr_loops, uint64_t fn, uint64_t ctx, uint64
 	return n;
 }
 
+/* Short names for the prototype tables below. */
+#define ANY BEE_ARG_ANYTHING
+#define MEM BEE_ARG_MEM
+#define MEMN BEE_ARG_MEM_OR_NULL
+#define MEMOUT BEE_ARG_MEM_OUT
+#define MEMOUTN BEE_ARG_MEM_OUT /* snprintf's str may be NULL with size 0 */
+#define SIZE BEE_ARG_SIZE
+#define SIZE0 BEE_ARG_SIZE_OR_ZERO
+#define STR BEE_ARG_CONST_STR
+#define LONG BEE_ARG_LONG_OUT
+#define FUNC BEE_ARG_FUNC
+#define STACKN BEE_ARG_STACK_OR_NULL
+
 int bee_helper_table_add_builtins(struct bee_helper_table *t)
 {
 	static const struct bee_helper builtins[] = {
-		{BPF_FUNC_ktime_get_ns, "bpf_ktime_get_ns", helper_ktime_get_ns},
+		{.id = BPF_FUNC_ktime_get_ns, .name = "bpf_ktime_get_ns", .fn = helper_ktime_get_ns},
 		/* printk.c */
-		{BPF_FUNC_trace_printk, "bpf_trace_printk", bee_helper_trace_printk},
-		{BPF_FUNC_trace_vprintk, "bpf_trace_vprintk", bee_helper_trace_vprintk},
-		{BPF_FUNC_snprintf, "bpf_snprintf", bee_helper_snprintf},
+		{BPF_FUNC_trace_printk, "bpf_trace_printk", bee_helper_trace_printk,
+		 BEE_RET_INTEGER, {MEM, SIZE, ANY, ANY, ANY}, true},
+		{BPF_FUNC_trace_vprintk, "bpf_trace_vprintk", bee_helper_trace_vprintk,
+		 BEE_RET_INTEGER, {MEM, SIZE, MEMN, SIZE0}, true},
+		{BPF_FUNC_snprintf, "bpf_snprintf", bee_helper_snprintf,
+		 BEE_RET_INTEGER, {MEMOUTN, SIZE0, STR, MEMN, SIZE0}, false},
 		/* strings.c */
-		{BPF_FUNC_strtol, "bpf_strtol", bee_helper_strtol},
-		{BPF_FUNC_strtoul, "bpf_strtoul", bee_helper_strtoul},
+		{BPF_FUNC_strtol, "bpf_strtol", bee_helper_strtol,
+		 BEE_RET_INTEGER, {MEM, SIZE, ANY, LONG}, false},
+		{BPF_FUNC_strtoul, "bpf_strtoul", bee_helper_strtoul,
+		 BEE_RET_INTEGER, {MEM, SIZE, ANY, LONG}, false},
 		/* task.c */
-		{BPF_FUNC_get_current_pid_tgid, "bpf_get_current_pid_tgid",
-		 bee_helper_get_current_pid_tgid},
-		{BPF_FUNC_get_current_uid_gid, "bpf_get_current_uid_gid",
-		 bee_helper_get_current_uid_gid},
-		{BPF_FUNC_get_current_comm, "bpf_get_current_comm", bee_helper_get_current_comm},
-		{BPF_FUNC_get_current_task, "bpf_get_current_task", bee_helper_get_current_task},
+		{.id = BPF_FUNC_get_current_pid_tgid, .name = "bpf_get_current_pid_tgid", .fn = bee_helper_get_current_pid_tgid},
+		{.id = BPF_FUNC_get_current_uid_gid, .name = "bpf_get_current_uid_gid", .fn = bee_helper_get_current_uid_gid},
+		{BPF_FUNC_get_current_comm, "bpf_get_current_comm", bee_helper_get_current_comm,
+		 BEE_RET_INTEGER, {MEMOUT, SIZE}, false},
+		{BPF_FUNC_get_current_task, "bpf_get_current_task", bee_helper_get_current_task,
+		 BEE_RET_INTEGER, {0}, true},
 		{BPF_FUNC_get_current_task_btf, "bpf_get_current_task_btf",
-		 bee_helper_get_current_task_btf},
-		{BPF_FUNC_get_numa_node_id, "bpf_get_numa_node_id", bee_helper_get_numa_node_id},
-		{BPF_FUNC_jiffies64, "bpf_jiffies64", bee_helper_jiffies64},
+		 bee_helper_get_current_task_btf, BEE_RET_TASK, {0}, true},
+		{.id = BPF_FUNC_get_numa_node_id, .name = "bpf_get_numa_node_id", .fn = bee_helper_get_numa_node_id},
+		{.id = BPF_FUNC_jiffies64, .name = "bpf_jiffies64", .fn = bee_helper_jiffies64},
 		/* probe_read.c */
-		{BPF_FUNC_probe_read, "bpf_probe_read", bee_helper_probe_read},
-		{BPF_FUNC_probe_read_str, "bpf_probe_read_str", bee_helper_probe_read_str},
-		{BPF_FUNC_probe_read_user, "bpf_probe_read_user", bee_helper_probe_read_user},
+		{BPF_FUNC_probe_read, "bpf_probe_read", bee_helper_probe_read,
+		 BEE_RET_INTEGER, {MEMOUT, SIZE0, ANY}, true},
+		{BPF_FUNC_probe_read_str, "bpf_probe_read_str", bee_helper_probe_read_str,
+		 BEE_RET_INTEGER, {MEMOUT, SIZE0, ANY}, true},
+		{BPF_FUNC_probe_read_user, "bpf_probe_read_user", bee_helper_probe_read_user,
+		 BEE_RET_INTEGER, {MEMOUT, SIZE0, ANY}, true},
 		{BPF_FUNC_probe_read_user_str, "bpf_probe_read_user_str",
-		 bee_helper_probe_read_user_str},
-		{BPF_FUNC_probe_read_kernel, "bpf_probe_read_kernel", bee_helper_probe_read_kernel},
+		 bee_helper_probe_read_user_str, BEE_RET_INTEGER, {MEMOUT, SIZE0, ANY}, true},
+		{BPF_FUNC_probe_read_kernel, "bpf_probe_read_kernel", bee_helper_probe_read_kernel,
+		 BEE_RET_INTEGER, {MEMOUT, SIZE0, ANY}, true},
 		{BPF_FUNC_probe_read_kernel_str, "bpf_probe_read_kernel_str",
-		 bee_helper_probe_read_kernel_str},
-		{BPF_FUNC_get_prandom_u32, "bpf_get_prandom_u32", helper_get_prandom_u32},
-		{BPF_FUNC_get_smp_processor_id, "bpf_get_smp_processor_id",
-		 helper_get_smp_processor_id},
-		{BPF_FUNC_ktime_get_boot_ns, "bpf_ktime_get_boot_ns", helper_ktime_get_boot_ns},
-		{BPF_FUNC_loop, "bpf_loop", helper_loop},
+		 bee_helper_probe_read_kernel_str, BEE_RET_INTEGER, {MEMOUT, SIZE0, ANY}, true},
+		{.id = BPF_FUNC_get_prandom_u32, .name = "bpf_get_prandom_u32", .fn = helper_get_prandom_u32},
+		{.id = BPF_FUNC_get_smp_processor_id, .name = "bpf_get_smp_processor_id", .fn = helper_get_smp_processor_id},
+		{.id = BPF_FUNC_ktime_get_boot_ns, .name = "bpf_ktime_get_boot_ns", .fn = helper_ktime_get_boot_ns},
+		{BPF_FUNC_loop, "bpf_loop", helper_loop, BEE_RET_INTEGER,
+		 {ANY, FUNC, STACKN, ANY}, false},
 	};
 	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
 		int ret = bee_helper_table_add(t, &builtins[i]);

@@ -254,10 +254,10 @@ static uint64_t fake_cpu(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uin
 }
 
 static const struct bee_helper fake_helpers[] = {
-	{BPF_FUNC_ktime_get_ns, "fake_ktime_get_ns", fake_ktime},
-	{BPF_FUNC_get_prandom_u32, "fake_get_prandom_u32", fake_prandom},
-	{BPF_FUNC_get_smp_processor_id, "fake_get_smp_processor_id", fake_cpu},
-	{BPF_FUNC_ktime_get_boot_ns, "fake_ktime_get_boot_ns", fake_ktime},
+	{.id = BPF_FUNC_ktime_get_ns, .name = "fake_ktime_get_ns", .fn = fake_ktime},
+	{.id = BPF_FUNC_get_prandom_u32, .name = "fake_get_prandom_u32", .fn = fake_prandom},
+	{.id = BPF_FUNC_get_smp_processor_id, .name = "fake_get_smp_processor_id", .fn = fake_cpu},
+	{.id = BPF_FUNC_ktime_get_boot_ns, .name = "fake_ktime_get_boot_ns", .fn = fake_ktime},
 };
 
 /*
@@ -319,7 +319,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (size_t i = 0; i < sizeof(fake_helpers) / sizeof(fake_helpers[0]); i++)
 		if (bee_helper_table_add(helpers, &fake_helpers[i]) != 0)
 			abort();
-	struct bee_helper grant = {FUZZ_GRANT_ID, "fuzz_grant", fuzz_grant};
+	struct bee_helper grant = {.id = FUZZ_GRANT_ID, .name = "fuzz_grant", .fn = fuzz_grant};
 	if (bee_helper_table_add(helpers, &grant) != 0)
 		abort();
 	static const struct bpf_insn probe[] = {

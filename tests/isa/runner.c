@@ -212,15 +212,15 @@ static struct bee_helper_table *test_helpers, *builtin_helpers, *test_kfuncs;
 static void make_helper_tables(void)
 {
 	static const struct bee_helper helpers[] = {
-		{TEST_HELPER_ARGS, "test_args", helper_args},
-		{TEST_HELPER_COUNTER, "test_counter", helper_counter},
-		{TEST_HELPER_STORE64, "test_store64", helper_store64},
-		{TEST_HELPER_LOAD64, "test_load64", helper_load64},
-		{TEST_HELPER_CONST, "test_const", helper_const},
-		{TEST_HELPER_GRANT, "test_grant", helper_grant},
+		{.id = TEST_HELPER_ARGS, .name = "test_args", .fn = helper_args},
+		{.id = TEST_HELPER_COUNTER, .name = "test_counter", .fn = helper_counter},
+		{.id = TEST_HELPER_STORE64, .name = "test_store64", .fn = helper_store64},
+		{.id = TEST_HELPER_LOAD64, .name = "test_load64", .fn = helper_load64},
+		{.id = TEST_HELPER_CONST, .name = "test_const", .fn = helper_const},
+		{.id = TEST_HELPER_GRANT, .name = "test_grant", .fn = helper_grant},
 	};
 	static const struct bee_helper kfuncs[] = {
-		{TEST_KFUNC_SUB, "test_kfunc_sub", kfunc_sub},
+		{.id = TEST_KFUNC_SUB, .name = "test_kfunc_sub", .fn = kfunc_sub},
 	};
 	test_helpers = bee_helper_table_new();
 	builtin_helpers = bee_helper_table_new();

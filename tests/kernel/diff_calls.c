@@ -102,7 +102,7 @@ static struct bee_helper_table *make_helpers(void)
 	if (!t)
 		return NULL;
 	for (unsigned k = 0; k <= GEN_MAX_HELPER_ARGS; k++) {
-		struct bee_helper h = {GEN_HELPER_ID(k), names[k], fns[k]};
+		struct bee_helper h = {.id = GEN_HELPER_ID(k), .name = names[k], .fn = fns[k]};
 		if (bee_helper_table_add(t, &h) < 0) {
 			bee_helper_table_free(t);
 			return NULL;

@@ -414,8 +414,8 @@ int main(void)
 {
 	helpers = bee_helper_table_new();
 	bee_helper_table_add_builtins(helpers);
-	bee_helper_table_add(helpers, &(struct bee_helper){HELPER_CALL5, "call5", helper_call5});
-	bee_helper_table_add(helpers, &(struct bee_helper){HELPER_TRY, "try", helper_try});
+	bee_helper_table_add(helpers, &(struct bee_helper){.id = HELPER_CALL5, .name = "call5", .fn = helper_call5});
+	bee_helper_table_add(helpers, &(struct bee_helper){.id = HELPER_TRY, .name = "try", .fn = helper_try});
 	test_loop_stack_ctx();
 	test_loop_results();
 	test_args();

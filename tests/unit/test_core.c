@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bee/bee.h"
@@ -688,6 +689,205 @@ static void test_links_and_btf(struct bee *bee)
 	bee_close(bee, btf);
 }
 
+static uint64_t embedder_double(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
+{
+	return r1 * 2 + r2;
+}
+
+/* An embedder's own helper, with its prototype, and the license rule. */
+static void test_embedder_helper(void)
+{
+	struct bee *bee = new_bee(BEE_ENGINE_JIT);
+	struct bee_helper h = {.id = 5000, .name = "app_double", .fn = embedder_double,
+			       .ret = BEE_RET_INTEGER, .args = {BEE_ARG_ANYTHING, BEE_ARG_ANYTHING},
+			       .gpl_only = true};
+	CHECK(bee_add_helper(bee, &h) == 0, "add helper");
+	int prog = load_asm(bee, BPF_PROG_TYPE_XDP, NULL, 0, "r1 = 20\nr2 = 2\ncall 5000\nexit\n");
+	CHECK(run_xdp(bee, prog, 1) == 42, "embedder helper from a program");
+	struct bpf_insn insns[] = {MOV64_IMM(1, 1), CALL_HELPER(5000), EXIT()};
+	CHECK(bee_prog_load(bee, BPF_PROG_TYPE_XDP, "x", "MIT", insns, 3, NULL) == -EINVAL,
+	      "a gpl_only embedder helper needs a GPL-compatible license");
+	bee_free(bee);
+}
+
+/* Legacy packet loads in socket filters (after the Ethernet header) and
+ * tc programs (from the Ethernet header), where r1 is a __sk_buff. */
+static void test_ld_abs(enum bee_engine engine)
+{
+	struct bee *bee = new_bee(engine);
+	unsigned char pkt[64];
+	for (unsigned i = 0; i < sizeof(pkt); i++)
+		pkt[i] = (unsigned char)(i * 3);
+	const char *text = "r6 = r1\n"
+			   "r0 = *(u16 *)skb[2]\n"     /* big-endian: bytes 2, 3 */
+			   "exit\n";
+	const char *oob = "r6 = r1\n"
+			  "r0 = *(u8 *)skb[100]\n"     /* out of bounds: return 0 */
+			  "r0 = 5\n"
+			  "exit\n";
+	enum bpf_prog_type types[] = {BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE_SCHED_CLS};
+	unsigned base[] = {14, 0};
+	for (int t = 0; t < 2; t++) {
+		int prog = load_asm(bee, types[t], NULL, 0, "%s", text);
+		struct bee_test_run_opts o = {.sz = sizeof(o), .data_in = pkt,
+					      .data_size_in = sizeof(pkt)};
+		int err = bee_prog_test_run(bee, prog, &o);
+		unsigned want = (unsigned)((pkt[base[t] + 2] << 8) | pkt[base[t] + 3]);
+		CHECK(prog >= 3 && err == 0 && o.retval == want, "engine %d type %d: ld_abs %u, want %u",
+		      engine, types[t], o.retval, want);
+		bee_close(bee, prog);
+		prog = load_asm(bee, types[t], NULL, 0, "%s", oob);
+		CHECK(bee_prog_test_run(bee, prog, &o) == 0 && o.retval == 0,
+		      "out of bounds ends the program with 0: %u", o.retval);
+		bee_close(bee, prog);
+	}
+	char log[256];
+	CHECK(load_asm(bee, BPF_PROG_TYPE_XDP, log, sizeof(log), "%s", text) == -EINVAL &&
+		      strstr(log, "BPF_LD_[ABS|IND]"),
+	      "ld_abs in XDP: %s", log);
+	bee_free(bee);
+}
+
+/* Map flags programs obey: BPF_F_RDONLY_PROG / WRONLY_PROG. */
+static void test_prog_map_flags(struct bee *bee)
+{
+	struct bee_map_create_opts ro = {.sz = sizeof(ro), .map_flags = BPF_F_RDONLY_PROG};
+	struct bee_map_create_opts wo = {.sz = sizeof(wo), .map_flags = BPF_F_WRONLY_PROG};
+	int rmap = bee_map_create(bee, BPF_MAP_TYPE_ARRAY, "ro", 4, 8, 1, &ro);
+	int wmap = bee_map_create(bee, BPF_MAP_TYPE_ARRAY, "wo", 4, 8, 1, &wo);
+	const char *body = "*(u32 *)(r10 - 4) = 0\n"
+			   "r1 = map[fd:%d] ll\n"
+			   "r2 = r10\n"
+			   "r2 += -4\n"
+			   "call 1\n"
+			   "if r0 == 0 goto out\n"
+			   "%s\n"
+			   "out:\n"
+			   "r0 = 0\n"
+			   "exit\n";
+	char text[512];
+	snprintf(text, sizeof(text), body, rmap, "*(u64 *)(r0 + 0) = 1");
+	int p1 = load_asm(bee, BPF_PROG_TYPE_XDP, NULL, 0, "%s", text);
+	CHECK(run_xdp(bee, p1, 1) == -EFAULT, "store into a RDONLY_PROG value");
+	snprintf(text, sizeof(text), body, rmap, "r1 = *(u64 *)(r0 + 0)");
+	int p2 = load_asm(bee, BPF_PROG_TYPE_XDP, NULL, 0, "%s", text);
+	CHECK(run_xdp(bee, p2, 1) == 0, "load from a RDONLY_PROG value");
+	snprintf(text, sizeof(text), body, wmap, "r1 = *(u64 *)(r0 + 0)");
+	int p3 = load_asm(bee, BPF_PROG_TYPE_XDP, NULL, 0, "%s", text);
+	CHECK(run_xdp(bee, p3, 1) == -EFAULT, "load from a WRONLY_PROG value");
+	/* the update helper refuses RDONLY_PROG maps: r0 = its return */
+	int p4 = load_asm(bee, BPF_PROG_TYPE_XDP, NULL, 0,
+			  "*(u32 *)(r10 - 4) = 0\n*(u64 *)(r10 - 16) = 0\n"
+			  "r1 = map[fd:%d] ll\nr2 = r10\nr2 += -4\nr3 = r10\nr3 += -16\n"
+			  "r4 = 0\ncall 2\nexit\n",
+			  rmap);
+	CHECK(run_xdp(bee, p4, 1) == (uint32_t)-EPERM, "update helper on RDONLY_PROG");
+	bee_close(bee, p1);
+	bee_close(bee, p2);
+	bee_close(bee, p3);
+	bee_close(bee, p4);
+	bee_close(bee, rmap);
+	bee_close(bee, wmap);
+
+	/* mmapable arrays: the host sees the programs' stores directly */
+	struct bee_map_create_opts mm = {.sz = sizeof(mm), .map_flags = BPF_F_MMAPABLE};
+	int amap = bee_map_create(bee, BPF_MAP_TYPE_ARRAY, "mm", 4, 8, 4, &mm);
+	size_t len = 0;
+	uint64_t *vals = bee_map_mmap(bee, amap, &len);
+	CHECK(vals && len >= 32, "mmap of an mmapable array");
+	snprintf(text, sizeof(text), body, amap, "*(u64 *)(r0 + 0) = 4242");
+	int p5 = load_asm(bee, BPF_PROG_TYPE_XDP, NULL, 0, "%s", text);
+	CHECK(run_xdp(bee, p5, 1) == 0 && vals && vals[0] == 4242, "store seen through the mapping");
+	if (vals)
+		vals[1] = 77;
+	uint32_t k = 1;
+	uint64_t v = 0;
+	CHECK(bee_map_lookup(bee, amap, &k, &v) == 0 && v == 77, "host write through the mapping");
+	int plain = bee_map_create(bee, BPF_MAP_TYPE_ARRAY, "plain", 4, 8, 4, NULL);
+	CHECK(bee_map_mmap(bee, plain, &len) == NULL && errno == EINVAL, "not mmapable");
+	bee_close(bee, plain);
+	bee_close(bee, p5);
+	bee_close(bee, amap);
+}
+
+/* lddw map_idx through fd_array, and the JIT's code in prog info. */
+static void test_fd_array_and_jited(void)
+{
+	struct bee *bee = new_bee(BEE_ENGINE_JIT);
+	int map = bee_map_create(bee, BPF_MAP_TYPE_ARRAY, "a", 4, 8, 1, NULL);
+	uint32_t k = 0;
+	uint64_t v = 31;
+	bee_map_update(bee, map, &k, &v, BPF_ANY);
+	struct bpf_insn insns[] = {
+		ST(BPF_W, 10, -4, 0),
+		INSN(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_IDX, 0, 1), INSN(0, 0, 0, 0, 0),
+		MOV64_REG(2, 10),
+		ADD64_IMM(2, -4),
+		CALL_HELPER(1),
+		JEQ_IMM(0, 0, 1),
+		LDX(BPF_DW, 0, 0, 0),
+		EXIT(),
+	};
+	int fds[2] = {-1, map};
+	char log[256];
+	struct bee_prog_load_opts o = {.sz = sizeof(o), .fd_array = fds, .log_buf = log,
+				       .log_size = sizeof(log), .log_level = 1};
+	int prog = bee_prog_load(bee, BPF_PROG_TYPE_XDP, "idx", "GPL", insns, LEN(insns), &o);
+	CHECK(prog >= 3, "load with fd_array: %d %s", prog, log);
+	CHECK(run_xdp(bee, prog, 1) == 31, "map by index");
+	o.fd_array = NULL;
+	CHECK(bee_prog_load(bee, BPF_PROG_TYPE_XDP, "idx", "GPL", insns, LEN(insns), &o) < 0 &&
+		      strstr(log, "fd_array"),
+	      "map_idx without fd_array: %s", log);
+	uint8_t image[4096];
+	struct bpf_prog_info info = {0};
+	info.jited_prog_len = sizeof(image);
+	info.jited_prog_insns = (uint64_t)(uintptr_t)image;
+	uint32_t len = sizeof(info);
+	CHECK(bee_obj_get_info_by_fd(bee, prog, &info, &len) == 0 && info.jited_prog_len > 0 &&
+		      info.jited_prog_len <= sizeof(image) && info.nr_jited_ksyms == 1,
+	      "jited code in prog info: %u bytes", info.jited_prog_len);
+	bee_free(bee);
+}
+
+/* A pin outlives its process: one child pins and writes, exits; a second
+ * child process reads what the first wrote. */
+static void test_pins_across_processes(void)
+{
+	pid_t a = fork();
+	if (a == 0) {
+		struct bee *bee = new_bee(BEE_ENGINE_INTERP);
+		int map = bee_map_create(bee, BPF_MAP_TYPE_ARRAY, "shared", 4, 8, 4, NULL);
+		int ok = bee_obj_pin(bee, map, "/sys/fs/bpf/proc/shared") == 0;
+		uint32_t k = 2;
+		uint64_t v = 0xfeed;
+		ok = ok && bee_map_update(bee, map, &k, &v, BPF_ANY) == 0;
+		bee_free(bee);
+		_exit(ok ? 0 : 1);
+	}
+	int status = -1;
+	waitpid(a, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "first process pinned");
+	pid_t b = fork();
+	if (b == 0) {
+		struct bee *bee = new_bee(BEE_ENGINE_INTERP);
+		int fd = bee_obj_get(bee, "/sys/fs/bpf/proc/shared");
+		uint32_t k = 2;
+		uint64_t v = 0;
+		int ok = fd >= 3 && bee_map_lookup(bee, fd, &k, &v) == 0 && v == 0xfeed;
+		bee_free(bee);
+		_exit(ok ? 0 : 1);
+	}
+	waitpid(b, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "a second process reads what the first wrote");
+	char path[128];
+	snprintf(path, sizeof(path), "%s/proc/shared", pin_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/proc", pin_dir);
+	rmdir(path);
+}
+
 int main(void)
 {
 	snprintf(pin_dir, sizeof(pin_dir), "/tmp/bee-test-core-%d", (int)getpid());
@@ -699,7 +899,13 @@ int main(void)
 	test_checked_faults(bee);
 	test_map_in_map(bee);
 	test_links_and_btf(bee);
+	test_prog_map_flags(bee);
 	bee_free(bee);
+	test_ld_abs(BEE_ENGINE_INTERP);
+	test_ld_abs(BEE_ENGINE_JIT);
+	test_fd_array_and_jited();
+	test_embedder_helper();
+	test_pins_across_processes();
 	test_output_maps(BEE_ENGINE_INTERP);
 	test_output_maps(BEE_ENGINE_JIT);
 	test_queue_and_callbacks(BEE_ENGINE_INTERP);

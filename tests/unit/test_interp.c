@@ -183,9 +183,9 @@ static void test_frames(void)
 static void test_helpers(void)
 {
 	struct bee_helper_table *t = bee_helper_table_new();
-	struct bee_helper mix = {1000, "test_mix", helper_mix};
-	struct bee_helper memok = {1001, "test_mem_ok", helper_mem_ok};
-	struct bee_helper grant = {1002, "test_grant", helper_grant};
+	struct bee_helper mix = {.id = 1000, .name = "test_mix", .fn = helper_mix};
+	struct bee_helper memok = {.id = 1001, .name = "test_mem_ok", .fn = helper_mem_ok};
+	struct bee_helper grant = {.id = 1002, .name = "test_grant", .fn = helper_grant};
 	CHECK(bee_helper_table_add(t, &mix) == 0 && bee_helper_table_add(t, &memok) == 0 &&
 		      bee_helper_table_add(t, &grant) == 0,
 	      "helpers register");

@@ -453,7 +453,7 @@ static uint64_t helper_grant(uint64_t writable, uint64_t b, uint64_t c, uint64_t
 static void test_faults(void)
 {
 	struct bee_helper_table *t = bee_helper_table_new();
-	struct bee_helper h1 = {1, "args", helper_args}, h2 = {2, "grant", helper_grant};
+	struct bee_helper h1 = {.id = 1, .name = "args", .fn = helper_args}, h2 = {.id = 2, .name = "grant", .fn = helper_grant};
 	bee_helper_table_add(t, &h1);
 	bee_helper_table_add(t, &h2);
 	uint8_t mem[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
@@ -538,7 +538,7 @@ static void test_readonly_mem(void)
 static void test_budget_everywhere(void)
 {
 	struct bee_helper_table *t = bee_helper_table_new();
-	struct bee_helper h = {1, "args", helper_args};
+	struct bee_helper h = {.id = 1, .name = "args", .fn = helper_args};
 	bee_helper_table_add(t, &h);
 	uint8_t mem[16] = {0};
 	struct bpf_insn p[] = {
@@ -673,7 +673,7 @@ static uint64_t helper_inc(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint6
 static void test_big_program(void)
 {
 	struct bee_helper_table *t = bee_helper_table_new();
-	struct bee_helper h = {1, "inc", helper_inc};
+	struct bee_helper h = {.id = 1, .name = "inc", .fn = helper_inc};
 	bee_helper_table_add(t, &h);
 	struct prog p = {0};
 	build_big(&p, 100000);
@@ -829,7 +829,7 @@ static void test_nested(void)
 	struct bee_error err;
 	inner_code = bee_code_load(inner, LEN(inner), &copts, &err);
 	struct bee_helper_table *t = bee_helper_table_new();
-	struct bee_helper h = {1, "nested", helper_nested};
+	struct bee_helper h = {.id = 1, .name = "nested", .fn = helper_nested};
 	bee_helper_table_add(t, &h);
 	copts.helpers = t;
 	struct bee_code *code = bee_code_load(outer, LEN(outer), &copts, &err);
@@ -939,7 +939,7 @@ static void test_call_chain_helpers(void)
 	};
 	struct bee_helper_table *t = bee_helper_table_new();
 	for (int k = 0; k < 6; k++) {
-		struct bee_helper h = {20 + k, "mix", fns[k]};
+		struct bee_helper h = {.id = 20 + k, .name = "mix", .fn = fns[k]};
 		bee_helper_table_add(t, &h);
 	}
 	unsigned before = mismatched;
