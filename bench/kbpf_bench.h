@@ -132,6 +132,28 @@ static inline uint64_t kb_thread_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * How long the calling thread has waited, runnable but not running, on a
+ * run queue since it started: the second field of
+ * /proc/thread-self/schedstat (CONFIG_SCHED_INFO), in ns.  fd is that file
+ * opened by the caller; returns 0 when it cannot be read.
+ *
+ * Wall time minus this wait is the time a thread that never sleeps spent
+ * on the CPU, measured with the wall clock: what the kernel's own test-run
+ * timer measures (ktime_get_ns, stopped while the test run yields the CPU).
+ */
+static inline uint64_t kb_run_delay_ns(int fd)
+{
+	char text[128];
+	ssize_t n = fd >= 0 ? pread(fd, text, sizeof(text) - 1, 0) : -1;
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	char *end;
+	strtoull(text, &end, 10); /* time on the CPU */
+	return strtoull(end, NULL, 10);
+}
+
 static inline int kb_cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

@@ -4,7 +4,8 @@
 #   scripts/setup.sh [BUILD_DIR] [extra cmake arguments...]
 #
 # Installs only what is missing: a C compiler, CMake, make, the kernel's
-# UAPI headers (<linux/bpf.h>), and pkg-config with Capstone's headers (the
+# UAPI headers (<linux/bpf.h>), clang (it compiles the BPF C test objects),
+# and pkg-config with Capstone's headers (the
 # bee tool disassembles JIT output with it; libbee itself needs only libc).
 # Runs apt-get as root, or through sudo.
 set -eu
@@ -17,6 +18,8 @@ command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v cmake >/dev/null 2>&1 || need="$need cmake"
 command -v make >/dev/null 2>&1 || need="$need make"
 [ -f /usr/include/linux/bpf.h ] || need="$need linux-libc-dev"
+# clang compiles the BPF C test objects (tests/objects) with -target bpf.
+command -v clang >/dev/null 2>&1 || need="$need clang"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 pkg-config --exists capstone 2>/dev/null || need="$need libcapstone-dev"
 if [ -n "$need" ]; then

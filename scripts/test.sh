@@ -21,7 +21,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # ThreadSanitizer: the multi-threaded tests only (programs on several
 # threads against host map operations).  No suppressions: a report is a bug.
 tsan_tests=""
-for t in test_core_threads test_map_hash test_map_misc; do
+for t in test_epoch test_core_threads test_map_hash test_map_misc; do
 	[ -f "tests/unit/$t.c" ] && tsan_tests="$tsan_tests $t"
 done
 cmake -S . -B build-tsan -DCMAKE_C_COMPILER=$cc -DBEE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -1,6 +1,6 @@
 /*
  * common.h - small things every test program may need: whether it was
- * built with sanitizers (to scale its work down) and strict parsing of
+ * built with sanitizers (ASan, UBSan or TSan: to scale its work down) and strict parsing of
  * numeric command-line arguments.
  */
 #ifndef BEE_TESTS_COMMON_H
@@ -11,10 +11,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANITIZED 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer) || \
+	__has_feature(thread_sanitizer)
 #define SANITIZED 1
 #endif
 #endif

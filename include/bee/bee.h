@@ -52,7 +52,16 @@ struct bee_opts {
 	/* Run verified programs unchecked.  Until the verifier lands every
 	 * program runs checked (bounds-checked loads and stores). */
 	bool trusted_fast_path;
+	/* Checked runs stop after this many instructions (callbacks and tail
+	 * calls included) with -ETIME: an unverified program may loop
+	 * forever, which would hang BPF_PROG_TEST_RUN and bee_link_run.
+	 * 0: BEE_DEFAULT_MAX_INSNS; UINT64_MAX: no limit. */
+	uint64_t max_insns;
 };
+
+/* The default instruction budget of a checked run: 64 Mi instructions,
+ * well under a second on the checked interpreter. */
+#define BEE_DEFAULT_MAX_INSNS (1ull << 26)
 
 /* Create an instance.  NULL with errno set on failure. */
 struct bee *bee_new(const struct bee_opts *opts);

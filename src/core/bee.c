@@ -64,6 +64,9 @@ struct bee *bee_new(const struct bee_opts *opts)
 	bee->ncpus = o.ncpus ? o.ncpus : (online > 0 ? (unsigned)online : 1);
 	bee->engine = o.engine;
 	bee->trusted_fast_path = o.trusted_fast_path;
+	/* UINT64_MAX asks for no budget, which the engines spell 0 */
+	bee->max_insns = !o.max_insns ? BEE_DEFAULT_MAX_INSNS
+			 : o.max_insns == UINT64_MAX ? 0 : o.max_insns;
 	char buf[64];
 	bee->pin_dir = strdup(o.pin_dir ? o.pin_dir : default_pin_dir(buf, sizeof(buf)));
 	bee->cpu_busy = calloc(bee->ncpus, sizeof(*bee->cpu_busy));

@@ -71,6 +71,7 @@ struct bee {
 	unsigned ncpus;
 	enum bee_engine engine;
 	bool trusted_fast_path;
+	uint64_t max_insns;          /* checked runs' budget (0: none) */
 	char *pin_dir;
 	struct obj_table by_id;      /* every live object, sorted by id */
 	struct bee_obj **handles;    /* fd -> object (one reference each) */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "isa/bpf_ext.h" /* BEE_MAX_CALL_FRAMES */
 #include "maps/perf_event_array.h" /* helper-11 */
 #include "maps/ringbuf.h"
 
@@ -91,12 +92,23 @@ static uint64_t h_map_push_elem(uint64_t m, uint64_t value, uint64_t flags, uint
 	return (uint64_t)map->ops->push(map, u64_to_ptr(value), flags);
 }
 
+/* Popping or peeking an empty queue or stack zeroes the program's buffer
+ * (the kernel's __queue_map_get / __stack_map_get memset it before
+ * returning -ENOENT), so a program reading it after the failure sees 0. */
+static long empty_zeroes(struct bee_map *map, uint64_t value, long ret)
+{
+	if (ret == -ENOENT &&
+	    (map->type == BPF_MAP_TYPE_QUEUE || map->type == BPF_MAP_TYPE_STACK))
+		memset(u64_to_ptr(value), 0, map->value_size);
+	return ret;
+}
+
 static uint64_t h_map_pop_elem(uint64_t m, uint64_t value, uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	struct bee_map *map = map_and_value(m, value, true);
 	if (!map || !map->ops->pop)
 		return (uint64_t)-EINVAL;
-	return (uint64_t)map->ops->pop(map, u64_to_ptr(value));
+	return (uint64_t)empty_zeroes(map, value, map->ops->pop(map, u64_to_ptr(value)));
 }
 
 static uint64_t h_map_peek_elem(uint64_t m, uint64_t value, uint64_t a3, uint64_t a4, uint64_t a5)
@@ -104,7 +116,7 @@ static uint64_t h_map_peek_elem(uint64_t m, uint64_t value, uint64_t a3, uint64_
 	struct bee_map *map = map_and_value(m, value, true);
 	if (!map || !map->ops->peek)
 		return (uint64_t)-EINVAL;
-	return (uint64_t)map->ops->peek(map, u64_to_ptr(value));
+	return (uint64_t)empty_zeroes(map, value, map->ops->peek(map, u64_to_ptr(value)));
 }
 
 /* bpf_map_lookup_percpu_elem(map, key, cpu): another CPU's copy. */
@@ -126,12 +138,27 @@ static uint64_t h_map_lookup_percpu_elem(uint64_t m, uint64_t key, uint64_t cpu,
 struct each_ctx {
 	uint64_t fn, ctx;
 	int err;
+	unsigned char *key_copy; /* checked runs: where the callback reads the key */
 };
+
+/*
+ * The kernel gives the callback a key it may read (PTR_TO_MAP_KEY,
+ * key_size bytes).  Hash keys sit inside elements and array indexes on the
+ * helper's C stack, neither of which a checked run may read, so a checked
+ * run's callback gets a copy in a thread-local buffer, one per nesting
+ * level, granted read-only (the grant outlives the call harmlessly: the
+ * buffer lives as long as the thread).
+ */
+#define EACH_KEY_MAX 512
+static __thread unsigned char each_keys[BEE_MAX_CALL_FRAMES][EACH_KEY_MAX];
+static __thread unsigned each_depth;
 
 static long each_call(struct bee_map *map, const void *key, void *value, void *arg)
 {
 	struct each_ctx *e = arg;
 	uint64_t r0 = 0;
+	if (e->key_copy)
+		key = memcpy(e->key_copy, key, map->key_size);
 	/* callback(map, key, value, ctx): the key and value may be read
 	 * (and the value written) by a checked callback through mem_check. */
 	int err = bee_run_callback(e->fn, (uint64_t)(uintptr_t)map, (uint64_t)(uintptr_t)key,
@@ -149,8 +176,17 @@ static uint64_t h_for_each_map_elem(uint64_t m, uint64_t fn, uint64_t ctx, uint6
 	struct bee_map *map = bee_helper_map_arg(m);
 	if (!map || !map->ops->for_each)
 		return (uint64_t)-EINVAL;
-	struct each_ctx e = {fn, ctx, 0};
+	struct each_ctx e = {fn, ctx, 0, NULL};
+	struct bee_run_ctx *rc = bee_run_current();
+	bool copy = rc && rc->checked && map->key_size <= EACH_KEY_MAX &&
+		    each_depth < BEE_MAX_CALL_FRAMES;
+	if (copy) {
+		e.key_copy = each_keys[each_depth++];
+		(void)bee_run_grant(e.key_copy, map->key_size, false);
+	}
 	long n = map->ops->for_each(map, each_call, &e, flags);
+	if (copy)
+		each_depth--;
 	return e.err ? (uint64_t)(int64_t)e.err : (uint64_t)n;
 }
 

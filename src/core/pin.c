@@ -235,9 +235,12 @@ static int load_map(struct bee *bee, FILE *f)
 	unsigned long long extra;
 	char name[BPF_OBJ_NAME_LEN + 1];
 	long count;
-	if (fscanf(f, "map %u %u %u %u %u %llu %u %16s\n", &type, &ks, &vs, &max, &flags, &extra,
-		   &inner_type, name) != 8 ||
-	    fscanf(f, "elements %ld\n", &count) != 1 || count < 0)
+	/* Each line ends in exactly one '\n', read with fgetc: a "\n" in a
+	 * scanf format skips any run of white space, which would swallow the
+	 * binary elements' leading bytes (a first key of 9, 10 or 32). */
+	if (fscanf(f, "map %u %u %u %u %u %llu %u %16s", &type, &ks, &vs, &max, &flags, &extra,
+		   &inner_type, name) != 8 || fgetc(f) != '\n' ||
+	    fscanf(f, "elements %ld", &count) != 1 || fgetc(f) != '\n' || count < 0)
 		return -EINVAL;
 	if (inner_type && (type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS))
 		return -EOPNOTSUPP; /* the inner template is not saved */

@@ -124,6 +124,7 @@ int bee_prog_run(struct bee_prog *prog, void *ctx, size_t ctx_len,
 		.n_regions = pkt ? 1 : 0,
 		.pkt = pkt ? pkt->start : NULL,
 		.pkt_len = pkt ? pkt->len : 0,
+		.max_insns = bee->max_insns, /* checked mode only: fast code is verified */
 		.mem_check = core_mem_check,
 		.user = &rc,
 		.tail_call = core_tail_call,

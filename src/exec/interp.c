@@ -446,36 +446,45 @@ bool bee_code_trusted(const struct bee_code *code)
 int bee_code_run(const struct bee_code *code, const struct bee_run_opts *opts,
 		 struct bee_run_result *result)
 {
-	struct bee_run_opts o = {0};
+	/* Per run, only what a run needs: bee_error_clear rather than a memset
+	 * of the result (its message buffer), and the caller's options used in
+	 * place when they are complete (a copy only for an older, shorter
+	 * struct); both were a sizeable part of a short run's set-up. */
 	struct bee_run_result scratch;
 	if (!result)
 		result = &scratch;
-	memset(result, 0, sizeof(*result));
+	result->r0 = 0;
+	result->insns = 0;
 	bee_error_clear(&result->err);
 	if (!code)
 		return bee_error_set(&result->err, -EINVAL, -1, 0, 0, "no code to run");
-	if (opts) {
-		if (opts->sz < sizeof(size_t))
+	struct bee_run_opts copy;
+	const struct bee_run_opts *op = opts;
+	if (!opts || opts->sz < sizeof(copy)) {
+		if (opts && opts->sz < sizeof(size_t))
 			return bee_error_set(&result->err, -EINVAL, -1, 0, 0,
 					     "bee_run_opts.sz is not set");
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+		memset(&copy, 0, sizeof(copy));
+		if (opts)
+			memcpy(&copy, opts, opts->sz);
+		op = &copy;
 	}
-	if (o.engine != BEE_ENGINE_INTERP && o.engine != BEE_ENGINE_JIT)
+	if (op->engine != BEE_ENGINE_INTERP && op->engine != BEE_ENGINE_JIT)
 		return bee_error_set(&result->err, -EOPNOTSUPP, -1, 0, 0,
-				     "engine %d is not available", (int)o.engine);
-	if (o.n_regions > BEE_RUN_MAX_REGIONS - 2)
+				     "engine %d is not available", (int)op->engine);
+	if (op->n_regions > BEE_RUN_MAX_REGIONS - 2)
 		return bee_error_set(&result->err, -E2BIG, -1, 0, 0,
-				     "too many memory regions (%zu, limit %d)", o.n_regions,
+				     "too many memory regions (%zu, limit %d)", op->n_regions,
 				     BEE_RUN_MAX_REGIONS - 2);
 
 	/* Field by field: zero-initialising the whole struct would clear all
 	 * BEE_RUN_MAX_REGIONS regions on every run; only n_regions are live. */
 	struct run_state st;
 	st.code = code;
-	st.opts = &o;
+	st.opts = op;
 	st.result = result;
-	st.checked = (o.flags & BEE_RUN_CHECKED) || !code->trusted;
-	st.budget = o.max_insns;
+	st.checked = (op->flags & BEE_RUN_CHECKED) || !code->trusted;
+	st.budget = op->max_insns;
 	st.aborted = 0;
 	st.executed = 0;
 	st.depth = 0;
@@ -485,16 +494,17 @@ int bee_code_run(const struct bee_code *code, const struct bee_run_opts *opts,
 	st.outer = current_run;
 	/* regions[0], the stack, is filled in by the checked engines themselves. */
 	st.regions[0] = (struct run_region){0, 0, false};
-	st.regions[1] = (struct run_region){(uintptr_t)o.mem, o.mem ? o.mem_len : 0, !o.mem_readonly};
+	st.regions[1] = (struct run_region){(uintptr_t)op->mem, op->mem ? op->mem_len : 0,
+					    !op->mem_readonly};
 	st.n_regions = 2;
-	for (size_t i = 0; i < o.n_regions; i++)
+	for (size_t i = 0; i < op->n_regions; i++)
 		st.regions[st.n_regions++] = (struct run_region){
-			(uintptr_t)o.regions[i].start, o.regions[i].len, o.regions[i].writable};
+			(uintptr_t)op->regions[i].start, op->regions[i].len, op->regions[i].writable};
 
 	current_run = &st;
 	uint64_t r0 = 0;
 	int ret;
-	if (o.engine == BEE_ENGINE_JIT)
+	if (op->engine == BEE_ENGINE_JIT)
 		ret = bee_jit_run(&st, &r0);
 	else
 		ret = st.checked ? bee_interp_run_checked(&st, &r0, NULL, NULL)

@@ -146,7 +146,7 @@ static int array_sys_lookup(struct bee_map *map, const void *key, void *value, u
 	if (index >= map->max_entries)
 		return -ENOENT;
 	struct bee_array *a = array_of(map);
-	if (a->copies == 1) {
+	if (!bee_map_is_percpu(map->type)) { /* a per-CPU map of one CPU still has strides */
 		bee_value_copy(value, elem(a, index, 0), map->value_size);
 		return 0;
 	}
@@ -168,6 +168,11 @@ static int array_sys_update(struct bee_map *map, const void *key, const void *va
 		return err;
 	struct bee_array *a = array_of(map);
 	uint32_t index = *(const uint32_t *)key;
+	if (!bee_map_is_percpu(map->type)) {
+		/* the host's buffer is value_size bytes, not rounded up to 8 */
+		bee_value_copy(elem(a, index, 0), value, map->value_size);
+		return 0;
+	}
 	uint32_t stride = bee_percpu_value_size(map);
 	for (unsigned cpu = 0; cpu < a->copies; cpu++)
 		bee_value_copy(elem(a, index, cpu), (const unsigned char *)value + (size_t)cpu * stride,

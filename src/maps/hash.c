@@ -38,15 +38,18 @@
  * at once.  The free list and chunks form a "pool" with its own reference
  * count (one for the map, one per element waiting in the epoch queue), so a
  * deferred reclaim that runs after the map was freed still finds its pool.
- * Elements are never returned to the allocator before the map goes.
+ * Elements are never returned to the allocator before the map goes.  The
+ * free list sits under a spinlock (a few instructions are held under it);
+ * only adding a chunk takes a mutex.
  *
  * Counting.  `count` is live elements plus reservations in flight, never
  * above max_entries.  A non-LRU insert of a new key reserves under its
  * bucket lock and fails with -E2BIG when full; replacing an existing key
  * needs no reservation, so a full map can still be updated (the kernel's
  * extra_elems play that role).  Because retired elements spend a grace
- * period in limbo, the pool holds some slack beyond max_entries and grows
- * by further chunks if limbo outruns it; preallocated maps get their first
+ * period in limbo (and wait in the epoch's per-thread batches before it
+ * starts: up to 64 per thread, of all maps), the pool holds some slack
+ * beyond max_entries and grows by further chunks if limbo outruns it; preallocated maps get their first
  * chunk at creation (BPF_F_NO_PREALLOC: chunks grow geometrically on
  * demand).  Chunks are zeroed lazily by the OS (calloc, or mmap with
  * huge-page advice for big ones), so untouched slots cost no memory.
@@ -173,7 +176,7 @@ struct htab_pool;
 struct htab_elem {
 	struct htab_elem *_Atomic next; /* bucket chain; kept intact after unlink */
 	struct htab_pool *pool;         /* set when the slot is first handed out */
-	struct htab_elem *free_next;    /* free list (under the pool lock) */
+	struct htab_elem *free_next;    /* free list (under the pool free_lock) */
 	_Atomic uint32_t hash;          /* atomic: the LRU clock peeks at any slot */
 	_Atomic uint8_t live;           /* LRU: linked into a bucket */
 	_Atomic uint8_t ref;            /* LRU: used since the clock hand passed */
@@ -192,10 +195,11 @@ struct htab_chunk {
 
 struct htab_pool {
 	_Atomic long refs;      /* the map's, plus one per element in limbo */
-	pthread_mutex_t lock;   /* free list and chunk growth */
+	_Atomic int free_lock;  /* spinlock: free list and the newest chunk's tail */
 	struct htab_elem *free_head;
+	pthread_mutex_t grow_lock; /* one thread adds a chunk at a time */
 	size_t elem_size;
-	size_t total_cap;       /* under lock */
+	size_t total_cap;       /* under grow_lock */
 	size_t min_grow;
 	_Atomic unsigned nchunks;
 	struct htab_chunk chunks[HTAB_MAX_CHUNKS];
@@ -207,13 +211,14 @@ static struct htab_pool *pool_create(size_t elem_size, size_t first_cap, size_t 
 	if (!p)
 		return NULL;
 	atomic_init(&p->refs, 1);
-	pthread_mutex_init(&p->lock, NULL);
+	atomic_init(&p->free_lock, 0);
+	pthread_mutex_init(&p->grow_lock, NULL);
 	p->elem_size = elem_size;
 	p->min_grow = min_grow;
 	if (first_cap) {
 		p->chunks[0].base = zalloc_big(first_cap, elem_size, &p->chunks[0].mapped);
 		if (!p->chunks[0].base) {
-			pthread_mutex_destroy(&p->lock);
+			pthread_mutex_destroy(&p->grow_lock);
 			free(p);
 			return NULL;
 		}
@@ -231,47 +236,75 @@ static void pool_put(struct htab_pool *p)
 	unsigned n = atomic_load_explicit(&p->nchunks, memory_order_acquire);
 	for (unsigned i = 0; i < n; i++)
 		free_big(p->chunks[i].base, p->chunks[i].mapped);
-	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->grow_lock);
 	free(p);
+}
+
+/* Under free_lock: the free list's first slot, else the newest chunk's
+ * next unused one, else NULL. */
+static struct htab_elem *pool_take_locked(struct htab_pool *p)
+{
+	struct htab_elem *e = p->free_head;
+	if (e) {
+		p->free_head = e->free_next;
+		/* The next alloc reads its link and then fills it. */
+		if (p->free_head)
+			__builtin_prefetch(p->free_head, 1);
+		return e;
+	}
+	unsigned n = atomic_load_explicit(&p->nchunks, memory_order_relaxed);
+	if (!n)
+		return NULL;
+	struct htab_chunk *c = &p->chunks[n - 1];
+	size_t used = atomic_load_explicit(&c->used, memory_order_relaxed);
+	if (used == c->cap)
+		return NULL;
+	e = (struct htab_elem *)(c->base + used * p->elem_size);
+	e->pool = p;
+	atomic_store_explicit(&c->used, used + 1, memory_order_release);
+	return e;
 }
 
 /* A free slot: the free list first, then the newest chunk's unused tail,
  * then a new chunk as large as everything so far.  NULL when out of
- * memory. */
+ * memory.  The common cases take only the spinlock (a few instructions
+ * under it); a new chunk is mapped under grow_lock, outside the spinlock. */
 static struct htab_elem *pool_alloc(struct htab_pool *p)
 {
-	struct htab_elem *e;
-	pthread_mutex_lock(&p->lock);
-	if ((e = p->free_head)) {
-		p->free_head = e->free_next;
-		pthread_mutex_unlock(&p->lock);
+	spin_lock(&p->free_lock);
+	struct htab_elem *e = pool_take_locked(p);
+	spin_unlock(&p->free_lock);
+	if (e)
+		return e;
+	pthread_mutex_lock(&p->grow_lock);
+	spin_lock(&p->free_lock); /* another thread may have grown it meanwhile */
+	e = pool_take_locked(p);
+	spin_unlock(&p->free_lock);
+	if (e) {
+		pthread_mutex_unlock(&p->grow_lock);
 		return e;
 	}
+	/* Only grow_lock holders change nchunks and the chunks past it. */
 	unsigned n = atomic_load_explicit(&p->nchunks, memory_order_relaxed);
-	struct htab_chunk *c = n ? &p->chunks[n - 1] : NULL;
-	size_t used = c ? atomic_load_explicit(&c->used, memory_order_relaxed) : 0;
-	if (!c || used == c->cap) {
-		size_t cap = p->total_cap > p->min_grow ? p->total_cap : p->min_grow;
-		if (n == HTAB_MAX_CHUNKS || cap > SIZE_MAX / p->elem_size) {
-			pthread_mutex_unlock(&p->lock);
-			return NULL;
-		}
-		c = &p->chunks[n];
-		c->base = zalloc_big(cap, p->elem_size, &c->mapped);
-		if (!c->base) {
-			pthread_mutex_unlock(&p->lock);
-			return NULL;
-		}
-		c->cap = cap;
-		atomic_store_explicit(&c->used, 0, memory_order_relaxed);
-		p->total_cap += cap;
-		atomic_store_explicit(&p->nchunks, n + 1, memory_order_release);
-		used = 0;
+	size_t cap = p->total_cap > p->min_grow ? p->total_cap : p->min_grow;
+	if (n == HTAB_MAX_CHUNKS || cap > SIZE_MAX / p->elem_size) {
+		pthread_mutex_unlock(&p->grow_lock);
+		return NULL;
 	}
-	e = (struct htab_elem *)(c->base + used * p->elem_size);
-	e->pool = p;
-	atomic_store_explicit(&c->used, used + 1, memory_order_release);
-	pthread_mutex_unlock(&p->lock);
+	struct htab_chunk *c = &p->chunks[n];
+	c->base = zalloc_big(cap, p->elem_size, &c->mapped);
+	if (!c->base) {
+		pthread_mutex_unlock(&p->grow_lock);
+		return NULL;
+	}
+	c->cap = cap;
+	atomic_store_explicit(&c->used, 0, memory_order_relaxed);
+	p->total_cap += cap;
+	spin_lock(&p->free_lock);
+	atomic_store_explicit(&p->nchunks, n + 1, memory_order_release);
+	e = pool_take_locked(p);
+	spin_unlock(&p->free_lock);
+	pthread_mutex_unlock(&p->grow_lock);
 	return e;
 }
 
@@ -279,10 +312,10 @@ static struct htab_elem *pool_alloc(struct htab_pool *p)
  * period). */
 static void pool_free(struct htab_pool *p, struct htab_elem *e)
 {
-	pthread_mutex_lock(&p->lock);
+	spin_lock(&p->free_lock);
 	e->free_next = p->free_head;
 	p->free_head = e;
-	pthread_mutex_unlock(&p->lock);
+	spin_unlock(&p->free_lock);
 }
 
 /* The epoch callback of a retired element. */
@@ -634,6 +667,11 @@ static int htab_update_elem(struct htab *h, const void *key, const void *value, 
 		return err;
 	uint32_t hash = htab_hash(h, key);
 	struct htab_bucket *b = bucket_of(h, hash);
+
+	/* In a big table the bucket is a cache miss: start it while the new
+	 * element is prepared (a prefetch, unlike a load, does not hold up
+	 * the locked instructions on the way). */
+	__builtin_prefetch(b);
 
 	/* Cheap early answers (each true at the moment of the lookup), so a
 	 * failing update neither allocates nor evicts. */

@@ -20,11 +20,16 @@ void bee_epoch_enter(void);
 void bee_epoch_exit(void);
 
 /* Call fn(arg) once no reader that may have seen arg is still inside.
- * Must be called after arg was unlinked from everything readers reach. */
+ * Must be called after arg was unlinked from everything readers reach.
+ * Takes no allocation and no shared lock but once per batch of
+ * defers: fn may run much later (up to a batch's worth of objects per
+ * thread waits until that thread defers more, exits, or a barrier), on
+ * whichever thread frees that batch, possibly inside its read section. */
 void bee_epoch_defer(void (*fn)(void *arg), void *arg);
 
-/* Wait until everything deferred so far has been freed.  Must not be
- * called inside a read-side section. */
+/* Wait until everything deferred so far, by every thread (live or
+ * exited), has been freed, including what those callbacks defer in turn.
+ * Must not be called inside a read-side section. */
 void bee_epoch_barrier(void);
 
 #endif

@@ -87,18 +87,6 @@ struct target {
 	void *self;
 };
 
-static long kernel_bpf(void *self, int cmd, union bpf_attr *attr, unsigned size)
-{
-	(void)self;
-	long r = syscall(__NR_bpf, cmd, attr, size);
-	return r < 0 ? -errno : r;
-}
-
-static int kernel_close(void *self, int fd)
-{
-	(void)self;
-	return fd >= 0 ? close(fd) : 0;
-}
 
 static long bee_target_bpf(void *self, int cmd, union bpf_attr *attr, unsigned size)
 {
@@ -1465,7 +1453,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	tg[BEE] = (struct target){"bee", bee_target_bpf, bee_target_close, bee};
-	tg[KERN] = (struct target){"kernel", kernel_bpf, kernel_close, NULL};
+	tg[KERN] = (struct target){"kernel", kbpf_target_bpf, kbpf_target_close, NULL};
 	printf("diff_maps: seed %" PRIu64 ", %" PRIu64 " operations per map type, %u possible CPUs\n",
 	       seed, nops, ncpus);
 

@@ -168,3 +168,16 @@ int kbpf_map_update_batch(int fd, const void *keys, const void *values, uint32_t
 	attr.batch.count = count;
 	return sys_bpf(BPF_MAP_UPDATE_BATCH, &attr) < 0 ? -errno : 0;
 }
+
+long kbpf_target_bpf(void *self, int cmd, union bpf_attr *attr, unsigned size)
+{
+	(void)self;
+	long r = syscall(__NR_bpf, cmd, attr, size);
+	return r < 0 ? -errno : r;
+}
+
+int kbpf_target_close(void *self, int fd)
+{
+	(void)self;
+	return fd >= 0 ? close(fd) : 0;
+}

@@ -52,6 +52,12 @@ long kbpf_prog_jited(int prog_fd, uint8_t *out, uint32_t cap);
 /* Close a file descriptor from kbpf_prog_load (ignores fd < 0). */
 void kbpf_close(int fd);
 
+/* The differential tests' kernel target: bpf(cmd, attr, size) returning
+ * -errno on failure (bee_bpf's convention), and close(fd) of a handle,
+ * both with an unused self pointer so they fit a target table. */
+long kbpf_target_bpf(void *self, int cmd, union bpf_attr *attr, unsigned size);
+int kbpf_target_close(void *self, int fd);
+
 #endif
 
 /* ---- maps (for benchmarks and map tests) ---- */

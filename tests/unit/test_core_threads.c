@@ -44,16 +44,6 @@
 #include "bee/insn.h"
 #include "unit.h"
 
-#if !SANITIZED && defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#undef SANITIZED
-#define SANITIZED 1
-#endif
-#endif
-#if !SANITIZED && defined(__SANITIZE_THREAD__)
-#undef SANITIZED
-#define SANITIZED 1
-#endif
 
 #define NKEYS 32
 #define WINDOW 8

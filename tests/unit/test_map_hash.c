@@ -23,17 +23,8 @@
 #define ENOTSUPP 524
 #endif
 
-/* ThreadSanitizer is slower still than ASan: scale down under either. */
-#if defined(__SANITIZE_THREAD__)
-#define SLOW_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SLOW_BUILD 1
-#endif
-#endif
-#ifndef SLOW_BUILD
+/* Scale down under any sanitizer (tests/common.h sees TSan too). */
 #define SLOW_BUILD SANITIZED
-#endif
 
 #define NCPUS 4
 
