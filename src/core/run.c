@@ -251,11 +251,15 @@ static int test_env_init(struct test_env *env, enum bpf_prog_type type, enum ctx
 			skb->data = addr32(start);
 			skb->data_end = addr32(env->data + dlen);
 			skb->data_meta = skb->data;
+			if (!skb->ifindex)
+				skb->ifindex = 1; /* the kernel's test runs use the loopback device */
 		} else {
 			struct xdp_md *xdp = &env->ctx.xdp;
 			xdp->data = addr32(env->data);
 			xdp->data_meta = xdp->data;
 			xdp->data_end = addr32(env->data + dlen);
+			if (!xdp->ingress_ifindex)
+				xdp->ingress_ifindex = 1; /* loopback, as the kernel's test run */
 		}
 		return 0;
 	}

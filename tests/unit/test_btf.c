@@ -23,48 +23,11 @@
 #include <unistd.h>
 
 #include "loader/btf.h"
+#include "objfile.h"
 #include "unit.h"
 
-#ifndef BEE_TEST_OBJECTS_DIR
-#define BEE_TEST_OBJECTS_DIR ""
-#endif
 
-static void *read_file(const char *path, size_t *size)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (n < cap)
-			break;
-		cap *= 2;
-		buf = realloc(buf, cap);
-	}
-	fclose(f);
-	*size = n;
-	return buf;
-}
 
-/* The bytes of a named section of an ELF64 object (no checks beyond bounds: test input). */
-static const void *elf_section(const void *elf, size_t size, const char *name, size_t *len)
-{
-	const Elf64_Ehdr *eh = elf;
-	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG))
-		return NULL;
-	const Elf64_Shdr *sh = (const Elf64_Shdr *)((const char *)elf + eh->e_shoff);
-	const char *names = (const char *)elf + sh[eh->e_shstrndx].sh_offset;
-	for (unsigned i = 0; i < eh->e_shnum; i++) {
-		if (!strcmp(names + sh[i].sh_name, name)) {
-			*len = sh[i].sh_size;
-			return (const char *)elf + sh[i].sh_offset;
-		}
-	}
-	return NULL;
-}
 
 static char *dump_to_string(const struct bee_btf_data *btf, bool c)
 {
@@ -114,12 +77,12 @@ static struct bee_btf_data *object_btf(const char *dir, const char *name, void *
 	char path[1024];
 	size_t size, len, elen;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	void *elf = read_file(path, &size);
+	void *elf = objfile_read(path, &size);
 	if (!elf) {
 		CHECK(0, "cannot read %s", path);
 		return NULL;
 	}
-	const void *sec = elf_section(elf, size, ".BTF", &len);
+	const void *sec = objfile_section(elf, size, ".BTF", &len);
 	if (!sec) {
 		free(elf);
 		return NULL;
@@ -127,7 +90,7 @@ static struct bee_btf_data *object_btf(const char *dir, const char *name, void *
 	struct bee_error err;
 	struct bee_btf_data *btf = bee_btf_parse(sec, len, NULL, &err);
 	CHECK(btf, "%s: %s", name, err.msg);
-	const void *esec = elf_section(elf, size, ".BTF.ext", &elen);
+	const void *esec = objfile_section(elf, size, ".BTF.ext", &elen);
 	if (btf && esec) {
 		struct bee_btf_ext *ext = bee_btf_ext_parse(esec, elen, btf, &err);
 		CHECK(ext, "%s .BTF.ext: %s", name, err.msg);
@@ -312,7 +275,7 @@ out:
 static void test_vmlinux(bool cc)
 {
 	size_t size;
-	void *data = read_file("/sys/kernel/btf/vmlinux", &size);
+	void *data = objfile_read("/sys/kernel/btf/vmlinux", &size);
 	if (!data) {
 		printf("SKIP vmlinux: /sys/kernel/btf/vmlinux not readable\n");
 		return;
