@@ -90,6 +90,14 @@ int bee_close(struct bee *bee, int fd);
  */
 long bee_trace_pipe_read(struct bee *bee, char *buf, size_t len, int timeout_ms);
 
+/*
+ * Also append every trace-pipe line, as it is printed, to the file at path
+ * (created if missing; each line one write(2) in O_APPEND mode, so several
+ * processes may mirror into one file).  Lines stay readable with
+ * bee_trace_pipe_read too.  NULL path stops mirroring.  0 or -errno.
+ */
+int bee_trace_pipe_mirror(struct bee *bee, const char *path);
+
 /* ---- helpers an embedder adds ---- */
 
 /*

@@ -60,7 +60,8 @@ struct bee_object_open_opts {
 	size_t sz;                    /* sizeof(struct bee_object_open_opts) */
 	const char *object_name;      /* default: file name up to its first '.'; "mem" for memory */
 	const char *pin_root_path;    /* for LIBBPF_PIN_BY_NAME maps; default "/sys/fs/bpf" */
-	const char *btf_custom_path;  /* target BTF for CO-RE; default /sys/kernel/btf/vmlinux (kernel) */
+	const char *btf_custom_path;  /* target BTF for CO-RE (raw BTF, or an ELF file's .BTF);
+	                               * default /sys/kernel/btf/vmlinux (kernel) */
 	const char *kconfig;          /* extra "CONFIG_X=y\nCONFIG_Y=42" lines for .kconfig externs */
 	uint32_t kern_version;        /* LINUX_KERNEL_VERSION; 0: from uname */
 	struct bee_error *err;        /* open failures are described here */

@@ -223,6 +223,14 @@ bool bee_run_mem_ok(const void *ptr, size_t len, bool write);
 int bee_run_grant(void *start, size_t len, bool writable);
 
 /*
+ * For helpers, during a checked run: stop the run when the helper returns,
+ * with code (a negative errno) and a message naming the helper call's
+ * instruction, as a fault would.  Returns 0, or -EPERM in a fast run
+ * (verified code has nothing to stop for), -EINVAL outside a run.
+ */
+int bee_run_abort(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
  * Tail calls.  A `call 12` (bpf_tail_call(ctx, prog_array, index)) is not
  * a helper call: the engines ask bee_run_opts.tail_call for the target
  * and, when there is one, replace the running program with it as the

@@ -2,7 +2,11 @@
  * bee.c - instances: objects by id, handles, CPU slots.
  *
  * Ids: one sequence per kind (programs, maps, links and BTF objects each
- * count from 1, as the kernel's idrs do), never reused.  The id table
+ * count from 1, as the kernel's idrs do), never reused.  One exception,
+ * for pins: recreating a pinned object from its file (pin.c) may ask for
+ * the id the object had when it was pinned (bee_obj_request_id); it gets
+ * that id when no live object of the kind holds it and the sequence then
+ * continues above it, so ids stay unique and later ones still grow.  The id table
  * lists every live object in id order; an object leaves it when its last
  * reference goes, and is freed a grace period later (util/epoch.h), so a
  * run that still holds it never sees it freed.
@@ -115,8 +119,26 @@ int bee_add_helper(struct bee *bee, const struct bee_helper *helper)
 
 /* ---- objects by id ---- */
 
+/* The id the next bee_obj_register on this thread should try (0: none). */
+static _Thread_local uint32_t requested_id;
+
+void bee_obj_request_id(uint32_t id)
+{
+	requested_id = id;
+}
+
+static bool id_taken(const struct obj_table *t, enum bee_obj_kind kind, uint32_t id)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i]->kind == kind && t->v[i]->id == id)
+			return true;
+	return false;
+}
+
 int bee_obj_register(struct bee *bee, struct bee_obj *obj, void (*destroy)(struct bee_obj *))
 {
+	uint32_t want = requested_id;
+	requested_id = 0;
 	obj->destroy = destroy;
 	pthread_mutex_lock(&bee->lock);
 	struct obj_table *t = &bee->by_id;
@@ -130,8 +152,14 @@ int bee_obj_register(struct bee *bee, struct bee_obj *obj, void (*destroy)(struc
 		t->v = v;
 		t->cap = cap;
 	}
-	obj->id = ++bee->next_id[obj->kind];
-	t->v[t->n++] = obj; /* ids only grow: the table stays sorted per kind */
+	if (want && !id_taken(t, obj->kind, want)) {
+		obj->id = want;
+		if (want > bee->next_id[obj->kind])
+			bee->next_id[obj->kind] = want;
+	} else {
+		obj->id = ++bee->next_id[obj->kind];
+	}
+	t->v[t->n++] = obj; /* lookups scan: order does not matter */
 	pthread_mutex_unlock(&bee->lock);
 	return 0;
 }

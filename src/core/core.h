@@ -97,6 +97,9 @@ struct bee_map *bee_map_get_fd(struct bee *bee, int fd);
 struct bee_prog *bee_prog_get_fd(struct bee *bee, int fd);
 /* Give obj an id and list it (obj->refcnt is 1).  Returns 0 or -ENOMEM. */
 int bee_obj_register(struct bee *bee, struct bee_obj *obj, void (*destroy)(struct bee_obj *));
+/* Ask that the next bee_obj_register on this thread give obj this id if
+ * no live object of its kind has it (pin.c, recreating a pinned object). */
+void bee_obj_request_id(uint32_t id);
 /* The next id after start of the kind, or -ENOENT. */
 int bee_obj_next_id(struct bee *bee, enum bee_obj_kind kind, uint32_t start, uint32_t *next);
 /* The object of kind with id, referenced, or NULL. */

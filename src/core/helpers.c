@@ -269,6 +269,22 @@ static uint64_t h_perf_event_output(uint64_t ctx, uint64_t m, uint64_t flags, ui
 	return (uint64_t)bee_perf_event_output(map, flags, u64_to_ptr(data), size);
 }
 
+/*
+ * The call libbpf (and bee's loader) put in place of an instruction whose
+ * CO-RE relocation found nothing to relocate to: the kernel's verifier
+ * refuses it only where it is reachable, so `if (bpf_core_field_exists(f))`
+ * guards work.  Without a verifier, bee accepts it at load and stops the run
+ * if it is ever reached.
+ */
+#define BEE_CORE_POISON_ID 195896080 /* 0xbad2310 */
+
+static uint64_t h_core_poison(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	bee_run_abort(-EINVAL, "reached an instruction whose CO-RE relocation could not be "
+			       "resolved (poisoned at load: call 0xbad2310)");
+	return 0;
+}
+
 #define ANY BEE_ARG_ANYTHING
 #define MAP BEE_ARG_MAP
 #define KEY BEE_ARG_MAP_KEY
@@ -278,6 +294,7 @@ static uint64_t h_perf_event_output(uint64_t ctx, uint64_t m, uint64_t flags, ui
 int bee_core_add_helpers(struct bee_helper_table *t)
 {
 	static const struct bee_helper helpers[] = {
+		{BEE_CORE_POISON_ID, "bpf_core_poisoned", h_core_poison, BEE_RET_VOID, {0}, false},
 		{BPF_FUNC_map_lookup_elem, "bpf_map_lookup_elem", h_map_lookup_elem,
 		 BEE_RET_MAP_VALUE_OR_NULL, {MAP, KEY}, false},
 		{BPF_FUNC_map_update_elem, "bpf_map_update_elem", h_map_update_elem,

@@ -6,9 +6,16 @@
  * A byte ring of whole lines under a mutex.  As the kernel's trace
  * buffer does, a full ring overwrites the oldest lines rather than
  * blocking the program that prints; readers wait on a condition variable.
+ *
+ * Mirroring (bee_trace_pipe_mirror): every line is also appended to a file,
+ * with one write(2) on an O_APPEND descriptor so that lines from several
+ * processes mirroring into the same file never interleave mid-line.  That
+ * is how `bee trace-pipe` in one process sees what programs printed in
+ * others: the tool mirrors into <pin_dir>/.bee/trace_pipe and tails it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +33,7 @@ struct bee_trace_pipe {
 	pthread_cond_t readable;
 	char *ring;
 	size_t head, len; /* bytes [head, head + len) mod size are unread */
+	int mirror_fd;    /* -1: no mirror */
 };
 
 struct bee_trace_pipe *bee_trace_pipe_new(void)
@@ -40,6 +48,7 @@ struct bee_trace_pipe *bee_trace_pipe_new(void)
 	}
 	pthread_mutex_init(&tp->lock, NULL);
 	pthread_cond_init(&tp->readable, NULL);
+	tp->mirror_fd = -1;
 	return tp;
 }
 
@@ -47,6 +56,8 @@ void bee_trace_pipe_free(struct bee_trace_pipe *tp)
 {
 	if (!tp)
 		return;
+	if (tp->mirror_fd >= 0)
+		close(tp->mirror_fd);
 	pthread_mutex_destroy(&tp->lock);
 	pthread_cond_destroy(&tp->readable);
 	free(tp->ring);
@@ -90,6 +101,9 @@ void bee_trace_pipe_write(struct bee_trace_pipe *tp, const char *msg, size_t len
 	for (size_t i = 0; i < n; i++)
 		tp->ring[(tp->head + tp->len + i) % TRACE_RING_SIZE] = line[i];
 	tp->len += n;
+	if (tp->mirror_fd >= 0 && write(tp->mirror_fd, line, n) != (ssize_t)n) {
+		/* a full disk loses mirrored lines, never the program's run */
+	}
 	pthread_cond_broadcast(&tp->readable);
 	pthread_mutex_unlock(&tp->lock);
 }
@@ -130,4 +144,24 @@ long bee_trace_pipe_read(struct bee *bee, char *buf, size_t size, int timeout_ms
 	tp->len -= whole;
 	pthread_mutex_unlock(&tp->lock);
 	return (long)whole;
+}
+
+int bee_trace_pipe_mirror(struct bee *bee, const char *path)
+{
+	if (!bee)
+		return -EINVAL;
+	int fd = -1;
+	if (path) {
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+	}
+	struct bee_trace_pipe *tp = bee->trace;
+	pthread_mutex_lock(&tp->lock);
+	int old = tp->mirror_fd;
+	tp->mirror_fd = fd;
+	pthread_mutex_unlock(&tp->lock);
+	if (old >= 0)
+		close(old);
+	return 0;
 }

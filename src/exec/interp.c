@@ -17,6 +17,8 @@
  * a nested invocation of the running engine and mode.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +104,23 @@ int bee_run_grant(void *start, size_t len, bool writable)
 	if (st->n_regions == BEE_RUN_MAX_REGIONS)
 		return -ENOSPC;
 	st->regions[st->n_regions++] = (struct run_region){(uintptr_t)start, len, writable};
+	return 0;
+}
+
+int bee_run_abort(int code, const char *fmt, ...)
+{
+	struct run_state *st = current_run;
+	if (!st || code >= 0)
+		return -EINVAL;
+	if (!st->checked)
+		return -EPERM; /* verified code has nothing to stop for */
+	char msg[sizeof(st->result->err.msg)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	bee_error_set(&st->result->err, code, st->call_pc, 0, 0, "%s", msg);
+	st->aborted = code;
 	return 0;
 }
 
@@ -486,6 +505,7 @@ int bee_code_run(const struct bee_code *code, const struct bee_run_opts *opts,
 	st.checked = (op->flags & BEE_RUN_CHECKED) || !code->trusted;
 	st.budget = op->max_insns;
 	st.aborted = 0;
+	st.call_pc = -1;
 	st.executed = 0;
 	st.depth = 0;
 	st.tail_calls = 0;

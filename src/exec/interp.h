@@ -104,7 +104,8 @@ struct run_state {
 	const struct bee_run_opts *opts;
 	struct bee_run_result *result;
 	bool checked;
-	int aborted;      /* a callback's fault: the run stops with it */
+	int aborted;      /* a callback's fault (or bee_run_abort): the run stops with it */
+	long call_pc;     /* checked mode: the helper call running now (its index) */
 	uint64_t budget;  /* the instruction budget (checked mode; 0: none) */
 	uint64_t executed; /* interpreter, checked: instructions run, at the last helper call */
 	unsigned depth;   /* interpreter: frames saved (absolute), at the last helper call */

@@ -416,6 +416,7 @@ op_CALL_KFUNC:
 	st->depth = depth;
 #if BEE_CHECKED
 	st->executed = executed;
+	st->call_pc = pc - base;
 	reg[0] = ((bee_helper_fn)(uintptr_t)IMM)(reg[1], reg[2], reg[3], reg[4], reg[5]);
 	executed = st->executed;
 	if (st->aborted)

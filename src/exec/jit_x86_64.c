@@ -1038,8 +1038,13 @@ static void emit_call_helper(struct jit *j, size_t pc)
 	/* rsp is aligned; 6 pushes keep it so. */
 	for (size_t i = 0; i < sizeof(helper_saved); i++)
 		emit_push(b, helper_saved[i]);                   /* push r1..r5, r9 */
-	if (j->checked)
+	if (j->checked) {
 		emit_store_mr(b, X86_W, R_CTX, CTX(budget_left), R_BUDGET); /* mov [r12 + budget_left], r9 */
+		/* which call this is, for bee_run_abort's message */
+		emit_load_rm(b, X86_W, R_TMP, R_CTX, CTX(st));   /* mov r11, [r12 + st] */
+		emit_store_imm(b, 8, R_TMP, (int32_t)offsetof(struct run_state, call_pc),
+			       (int32_t)pc);                     /* mov qword [r11 + call_pc], pc */
+	}
 	emit_mov_r64_imm64(b, R_TMP, fn);                        /* mov r11, helper */
 	emit_call_r(b, R_TMP);                                   /* call r11 */
 	for (int i = (int)sizeof(helper_saved) - 1; i >= 0; i--)

@@ -1046,7 +1046,19 @@ const struct bee_btf_data *obj_target_btf(struct bee_object *obj)
 	if (!buf)
 		return NULL;
 	struct bee_error e;
-	obj->target_btf = bee_btf_parse(buf, len, NULL, &e);
+	if (len >= 4 && !memcmp(buf, "\x7f" "ELF", 4)) {
+		/* an ELF file (a BPF object, a vmlinux): its .BTF, as libbpf's btf__parse */
+		struct bee_elf *elf = bee_elf_open_mem(buf, len, &e);
+		size_t bsz = 0;
+		const uint8_t *b = elf ? bee_elf_btf(elf, &bsz) : NULL;
+		if (b)
+			obj->target_btf = bee_btf_parse(b, bsz, NULL, &e);
+		else if (elf)
+			bee_error_set(&e, -ENOENT, -1, 0, 0, "no .BTF section");
+		bee_elf_close(elf);
+	} else {
+		obj->target_btf = bee_btf_parse(buf, len, NULL, &e);
+	}
 	free(buf);
 	if (!obj->target_btf)
 		obj_warn(obj, "target BTF %s: %s", path, e.msg);

@@ -1,7 +1,6 @@
 /* Object API corpus: a callback (BPF_PSEUDO_FUNC) passed to bpf_loop. */
 #include "bee_bpf.h"
 
-static long (*bpf_loop)(__u32 nr, void *fn, void *ctx, __u64 flags) = (void *)181;
 
 static int add_index(__u32 i, void *ctx)
 {

@@ -710,6 +710,29 @@ static void test_embedder_helper(void)
 	bee_free(bee);
 }
 
+/* A poisoned CO-RE instruction loads; it stops the run only if reached,
+ * naming the instruction. */
+static void test_core_poison(enum bee_engine engine)
+{
+	struct bee *bee = new_bee(engine);
+	int prog = load_asm(bee, BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, 0,
+			    "r0 = *(u64 *)(r1 + 0)\n"
+			    "if r0 == 0 goto out\n"
+			    "call 195896080\n"
+			    "out:\n"
+			    "exit\n");
+	CHECK(prog >= 3, "a poisoned call in a branch loads: %d", prog);
+	uint64_t args[1] = {0};
+	struct bee_test_run_opts o = {.sz = sizeof(o), .ctx_in = args, .ctx_size_in = sizeof(args)};
+	CHECK(bee_prog_test_run(bee, prog, &o) == 0 && o.retval == 0, "not reached: runs");
+	args[0] = 1;
+	int err = bee_prog_test_run(bee, prog, &o);
+	const struct bee_error *e = bee_last_run_error();
+	CHECK(err == -EINVAL && e && e->insn == 2 && strstr(e->msg, "CO-RE"),
+	      "engine %d: reached: %d insn %ld %s", engine, err, e ? e->insn : -9, e ? e->msg : "");
+	bee_free(bee);
+}
+
 /* Legacy packet loads in socket filters (after the Ethernet header) and
  * tc programs (from the Ethernet header), where r1 is a __sk_buff. */
 static void test_ld_abs(enum bee_engine engine)
@@ -888,6 +911,74 @@ static void test_pins_across_processes(void)
 	rmdir(path);
 }
 
+/* A program that uses maps survives its process: its map gets a pin of
+ * its own under .bee/maps, and another process gets program and map back
+ * under the same ids, sharing the map with a direct pin of it. */
+static void test_prog_pins_with_maps(void)
+{
+	pid_t a = fork();
+	if (a == 0) {
+		struct bee *bee = new_bee(BEE_ENGINE_INTERP);
+		int filler = bee_map_create(bee, BPF_MAP_TYPE_ARRAY, "filler", 4, 4, 1, NULL);
+		int map = bee_map_create(bee, BPF_MAP_TYPE_ARRAY, "vals", 4, 8, 1, NULL);
+		/* r0 = value[0] + 1, stored back: counts runs */
+		int prog = load_asm(bee, BPF_PROG_TYPE_XDP, NULL, 0,
+				    "r1 = map[fd:%d][0]+0 ll\n"
+				    "r0 = *(u64 *)(r1 + 0)\n"
+				    "r0 += 1\n"
+				    "*(u64 *)(r1 + 0) = r0\n"
+				    "exit\n", map);
+		int ok = filler >= 0 && prog >= 0 && run_xdp(bee, prog, 1) == 1;
+		ok = ok && bee_obj_pin(bee, prog, "/sys/fs/bpf/pm/prog") == 0;
+		bee_close(bee, filler);
+		bee_free(bee);
+		_exit(ok ? 0 : 1);
+	}
+	int status = -1;
+	waitpid(a, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a program with a map pinned");
+	char path[256];
+	snprintf(path, sizeof(path), "%s/.bee/maps/m2", pin_dir);
+	CHECK(access(path, F_OK) == 0, "its map got a pin of its own (%s)", path);
+	pid_t b = fork();
+	if (b == 0) {
+		struct bee *bee = new_bee(BEE_ENGINE_INTERP);
+		int prog = bee_obj_get(bee, "/sys/fs/bpf/pm/prog");
+		int map = bee_obj_get(bee, ".bee/maps/m2");
+		struct bpf_prog_info pi = {0};
+		struct bpf_map_info mi = {0};
+		uint32_t map_id = 0, len = sizeof(pi);
+		pi.nr_map_ids = 1;
+		pi.map_ids = (uint64_t)(uintptr_t)&map_id;
+		int ok = prog >= 0 && map >= 0 && bee_obj_get_info_by_fd(bee, prog, &pi, &len) == 0;
+		len = sizeof(mi);
+		ok = ok && bee_obj_get_info_by_fd(bee, map, &mi, &len) == 0;
+		ok = ok && pi.id == 1 && mi.id == 2 && map_id == 2; /* the ids they had */
+		ok = ok && run_xdp(bee, prog, 1) == 2; /* the count the first process left */
+		uint32_t k = 0;
+		uint64_t v = 0;
+		ok = ok && bee_map_lookup(bee, map, &k, &v) == 0 && v == 2; /* one map, shared */
+		int fresh = bee_map_create(bee, BPF_MAP_TYPE_ARRAY, "fresh", 4, 4, 1, NULL);
+		len = sizeof(mi);
+		ok = ok && fresh >= 0 && bee_obj_get_info_by_fd(bee, fresh, &mi, &len) == 0 &&
+		     mi.id == 3; /* new ids continue above */
+		bee_free(bee);
+		_exit(ok ? 0 : 1);
+	}
+	waitpid(b, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "another process gets program and map back, same ids, shared");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/.bee/maps", pin_dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/.bee", pin_dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/pm/prog", pin_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/pm", pin_dir);
+	rmdir(path);
+}
+
 int main(void)
 {
 	snprintf(pin_dir, sizeof(pin_dir), "/tmp/bee-test-core-%d", (int)getpid());
@@ -905,7 +996,10 @@ int main(void)
 	test_ld_abs(BEE_ENGINE_JIT);
 	test_fd_array_and_jited();
 	test_embedder_helper();
+	test_core_poison(BEE_ENGINE_INTERP);
+	test_core_poison(BEE_ENGINE_JIT);
 	test_pins_across_processes();
+	test_prog_pins_with_maps();
 	test_output_maps(BEE_ENGINE_INTERP);
 	test_output_maps(BEE_ENGINE_JIT);
 	test_queue_and_callbacks(BEE_ENGINE_INTERP);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <linux/bpf.h>
 
@@ -18,6 +19,85 @@
 int cmd_run(int argc, char **argv);
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
+int cmd_prog(int argc, char **argv);      /* prog.c */
+int cmd_map(int argc, char **argv);       /* map.c */
+int cmd_btf(int argc, char **argv);       /* other.c */
+int cmd_link(int argc, char **argv);      /* other.c */
+int cmd_trace_pipe(int argc, char **argv); /* other.c */
+
+/* ---- out.c: what the bpftool-shaped nouns share ---- */
+
+struct bee;
+
+/* Options given before or among a noun's words. */
+struct tool_globals {
+	bool json, pretty, verbose;
+	const char *pin_dir;   /* --pin-dir; after tool_bee(): the one in use */
+	int engine;            /* enum bee_engine for the instance */
+	struct bee *bee;       /* tool_bee()'s instance */
+};
+extern struct tool_globals tool_g;
+
+/* The instance on the pin directory, every pin opened (created once). */
+struct bee *tool_bee(void);
+/* Free the instance (pinned maps are saved). */
+void tool_done(void);
+
+struct tool_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv); /* argv[0] is the first word after the command */
+};
+/* Run the prefix-matched command of argv[0] in cmds (ended by a NULL
+ * name); "help" prints help. */
+int tool_dispatch(const struct tool_cmd *cmds, int argc, char **argv, const char *noun,
+		  void (*help)(FILE *));
+/* Is arg a non-empty prefix of word (bpftool's is_prefix)? */
+bool tool_is_prefix(const char *arg, const char *word);
+/* A number (decimal, 0x hex, 0 octal); prints an error naming what on failure. */
+int tool_parse_u32(const char *s, const char *what, uint32_t *out);
+
+/* What a handle is (from the size of its info struct). */
+enum { TOOL_FD_NONE, TOOL_FD_PROG, TOOL_FD_MAP, TOOL_FD_LINK, TOOL_FD_BTF };
+int tool_fd_kind(struct bee *bee, int fd);
+
+const char *tool_prog_type_name(unsigned type);
+const char *tool_map_type_name(unsigned type);
+/* -1 for an unknown name. */
+int tool_prog_type_parse(const char *name);
+int tool_map_type_parse(const char *name);
+
+/* One field of a record: JSON key and typed value, and its plain text
+ * (NULL: not shown in plain output). */
+enum tool_field_kind { TF_UINT, TF_INT, TF_STR, TF_BOOL, TF_UINTS };
+struct tool_field {
+	const char *key;       /* NULL: plain only */
+	enum tool_field_kind kind;
+	uint64_t u;
+	const char *s;
+	const uint32_t *v;
+	size_t nv;
+	const char *plain;
+};
+/* Print a record: a JSON object, or the plain texts then a newline. */
+void tool_print_fields(const struct tool_field *f, size_t n);
+
+/* The JSON writer (commas, nesting and --pretty handled). */
+void jw_start_object(void);
+void jw_end_object(void);
+void jw_start_array(void);
+void jw_end_array(void);
+void jw_key(const char *key);
+void jw_string(const char *s);
+void jw_uint(uint64_t v);
+void jw_int(int64_t v);
+void jw_bool(bool v);
+/* ["0x01","0x02",...] as bpftool writes keys and values. */
+void jw_hex_bytes(const uint8_t *p, size_t n);
+/* bpftool's fprint_hex: "01 02 03 04 05 06 07 08  09 ..." */
+void tool_hex(FILE *out, const uint8_t *p, size_t n);
+
+/* jited.c: print native code bpftool's way ("   0:\tpush   rbp"). 0 or 1. */
+int tool_print_native_image(const uint8_t *image, size_t len);
 
 /* Read a whole file ("-" is standard input) into a malloc'd buffer with a
  * NUL after the last byte.  Prints an error naming path and returns -1 on

@@ -46,7 +46,16 @@
 int tool_disasm_jited(const struct bpf_insn *insns, size_t n, const struct tool_jited_opts *opts,
 		      const char *name)
 {
+	(void)insns, (void)n, (void)opts, (void)name;
 	tool_err("disasm --jited: bee was built without Capstone; install libcapstone-dev and "
+		 "rebuild");
+	return 1;
+}
+
+int tool_print_native_image(const uint8_t *image, size_t len)
+{
+	(void)image, (void)len;
+	tool_err("prog dump jited: bee was built without Capstone; install libcapstone-dev and "
 		 "rebuild");
 	return 1;
 }
@@ -361,6 +370,39 @@ out:
 	bee_helper_table_free(table);
 	free(v.helpers);
 	return status;
+}
+
+/* `prog dump jited`: the image alone, one native instruction per line
+ * with its offset, as bpftool prints it ("   0:\tpush   rbp"). */
+int tool_print_native_image(const uint8_t *image, size_t len)
+{
+	csh cs;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+		tool_err("prog dump jited: Capstone cannot disassemble x86-64");
+		return 1;
+	}
+	cs_option(cs, CS_OPT_SYNTAX, CS_OPT_SYNTAX_INTEL);
+	cs_insn *insn = cs_malloc(cs);
+	if (!insn) {
+		cs_close(&cs);
+		tool_err("out of memory");
+		return 1;
+	}
+	const uint8_t *p = image;
+	size_t left = len;
+	uint64_t addr = 0;
+	while (left > 0) {
+		uint64_t at = addr;
+		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
+			printf("%4" PRIx64 ":\t.byte 0x%02x\n", at, *p);
+			p++, left--, addr++;
+			continue;
+		}
+		printf("%4" PRIx64 ":\t%-6s %s\n", at, insn->mnemonic, insn->op_str);
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return 0;
 }
 
 #endif /* BEE_HAVE_CAPSTONE */
