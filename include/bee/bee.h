@@ -152,6 +152,38 @@ void *bee_map_mmap(struct bee *bee, int map_fd, size_t *len);
 int bee_link_run(struct bee *bee, enum bpf_attach_type type, uint32_t target, void *ctx,
 		 size_t ctx_len);
 
+/*
+ * Named hooks.  A hook may be named by a string instead of a number; the
+ * names bee_program_attach() (object.h) uses are the program's section
+ * name with the prefix made canonical: "raw_tp/NAME" (raw_tp,
+ * raw_tracepoint and their .w forms), "tp/CAT/NAME" (tp, tracepoint),
+ * "kprobe/FUNC[+OFF]", "kretprobe/FUNC[+OFF]", "uprobe/PATH:FUNC[+OFF]",
+ * "uretprobe/PATH:FUNC[+OFF]", "usdt/PATH:PROVIDER:NAME" (.s forms
+ * dropped).  An embedder may use any other name as well.
+ *
+ * bee_hook_id() interns name and gives its target id (>=
+ * BEE_HOOK_NAMED_BASE, the same id for the same name for the instance's
+ * life; numeric targets an embedder picks itself should stay below it),
+ * usable with BPF_LINK_CREATE and bee_link_run().  0 or -errno (-EINVAL
+ * for an empty name, -ENAMETOOLONG past 255 bytes).
+ *
+ * BPF_RAW_TRACEPOINT_OPEN (raw_tracepoint.name, .prog_fd) links a program
+ * to a named hook, as the kernel's command links one to a raw tracepoint:
+ * a name without '/' means "raw_tp/NAME" (the kernel's meaning), a name
+ * with '/' is the hook's whole name.  "raw_tp/" hooks take raw tracepoint
+ * programs only (-EINVAL otherwise); the link reads back
+ * (BPF_OBJ_GET_INFO_BY_FD) as a raw tracepoint link whose tp_name is the
+ * hook's name.
+ *
+ * bee_link_run_named() fires the hook called name: every program linked
+ * to it runs on ctx (for raw tracepoints: the u64 argument array).
+ * Returns how many ran (0 for a name nothing was ever linked to), or the
+ * first run's negative errno.
+ */
+#define BEE_HOOK_NAMED_BASE 0x80000000u
+int bee_hook_id(struct bee *bee, const char *name, uint32_t *target);
+int bee_link_run_named(struct bee *bee, const char *name, void *ctx, size_t ctx_len);
+
 /* Why the last program run on this thread stopped early (a checked run's
  * fault: which instruction, what access), or NULL when it did not. */
 const struct bee_error *bee_last_run_error(void);

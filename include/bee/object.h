@@ -42,6 +42,7 @@ struct bee;
 struct bee_object;
 struct bee_program;
 struct bee_object_map;
+struct bee_link;
 
 /* Where objects are loaded: bpf() and close() of one target. */
 struct bee_target {
@@ -106,6 +107,46 @@ const struct bpf_insn *bee_program_insns(const struct bee_program *prog);
 size_t bee_program_insn_cnt(const struct bee_program *prog);
 /* The target's load log of the last failed load ("" when none). */
 const char *bee_program_log(const struct bee_program *prog);
+
+/* ---- attaching (libbpf's bpf_program__attach) ---- */
+
+/*
+ * Attach a loaded program where its section name says (libbpf's
+ * auto-attach).  Returns a link, or NULL with errno set and the reason in
+ * bee_object_error() of the program's object.
+ *
+ * User-space target (a bee instance): the section becomes a named hook
+ * (bee.h) and the program is linked to it with BPF_RAW_TRACEPOINT_OPEN;
+ * the embedder fires it with bee_link_run_named(bee, bee_link_hook(link),
+ * ctx, len).  Hook names: "raw_tp/NAME" for raw_tp/, raw_tracepoint/ and
+ * their .w forms; "tp/CAT/NAME" for tp/ and tracepoint/; "kprobe/...",
+ * "kretprobe/...", "uprobe/...", "uretprobe/...", "usdt/..." with the
+ * section's extras as written (.s forms dropped).  Not attachable there
+ * yet (-EOPNOTSUPP, the message says what is missing): xdp, tc/tcx/
+ * netkit, cgroup_*, sk_*, sockops, flow_dissector, lirc, lwt, netfilter,
+ * perf_event, struct_ops, kprobe.multi/uprobe.multi/session, ksyscall,
+ * socket filters and syscall programs (no hook of theirs exists in user
+ * space); fentry/fexit/fmod_ret/lsm/tp_btf/iter do not load there at all.
+ * A section without a target ("kprobe" alone) gives -ESRCH, as libbpf's.
+ *
+ * Kernel target: raw_tp/NAME with BPF_RAW_TRACEPOINT_OPEN; fentry, fexit,
+ * fmod_ret, tp_btf, lsm with BPF_RAW_TRACEPOINT_OPEN on the program's
+ * attach_btf_id (resolved at load from /sys/kernel/btf/vmlinux); iter
+ * with BPF_LINK_CREATE (BPF_TRACE_ITER).  kprobe, uprobe, tracepoint and
+ * usdt (perf_event_open) and the network hooks give -EOPNOTSUPP for now.
+ */
+struct bee_link *bee_program_attach(struct bee_program *prog);
+/* The link's handle in its target (the kernel's fd, or a bee handle). */
+int bee_link_fd(const struct bee_link *link);
+/* The hook the link is on: the named hook (user space) or the kernel
+ * function / tracepoint name. */
+const char *bee_link_hook(const struct bee_link *link);
+/* Pin the link (BPF_OBJ_PIN).  0 or -errno. */
+int bee_link_pin(struct bee_link *link, const char *path);
+/* Close the link's handle and free it: the program is detached unless the
+ * link is pinned or another handle holds it (libbpf's bpf_link__destroy).
+ * 0, or -errno from close.  NULL is a no-op. */
+int bee_link_destroy(struct bee_link *link);
 
 /* ---- maps ---- */
 struct bee_object_map *bee_object_find_map_by_name(const struct bee_object *obj, const char *name);

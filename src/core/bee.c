@@ -103,6 +103,7 @@ void bee_free(struct bee *bee)
 	free(bee->cpu_busy);
 	bee_helper_table_free(bee->helpers);
 	bee_trace_pipe_free(bee->trace);
+	bee_hooks_free(bee);
 	pthread_mutex_destroy(&bee->lock);
 	free(bee);
 }

@@ -42,6 +42,14 @@ struct bee_prog {
 	uint32_t uid;
 	_Atomic uint64_t run_cnt, run_time_ns;
 	uint32_t btf_id;
+	/* BTF and its func/line info, as BPF_PROG_LOAD validated them
+	 * (prog_btf_fd, func_info, line_info): kept for
+	 * BPF_OBJ_GET_INFO_BY_FD and for pins.  btf holds one reference. */
+	struct bee_btf *btf;
+	struct bpf_func_info *func_info;
+	uint32_t nr_func_info;
+	struct bpf_line_info *line_info;
+	uint32_t nr_line_info;
 };
 
 struct bee_btf {
@@ -51,13 +59,13 @@ struct bee_btf {
 	uint32_t size;
 };
 
-struct bee_link {
+struct bee_link_obj {
 	struct bee_obj obj;
 	struct bee *bee;
 	struct bee_prog *_Atomic prog; /* NULL once detached */
 	enum bpf_attach_type attach_type;
-	uint32_t target;
-	struct bee_link *next;       /* on its hook's list (under bee->lock) */
+	uint32_t target;             /* a named hook's id (BEE_HOOK_NAMED_BASE + i) or the embedder's */
+	struct bee_link_obj *next;       /* on its hook's list (under bee->lock) */
 };
 
 /* Objects by id and handles, one table each, under bee->lock. */
@@ -82,7 +90,9 @@ struct bee {
 	_Atomic int *cpu_busy;
 	/* BPF_ENABLE_STATS(BPF_STATS_RUN_TIME) handles open */
 	_Atomic int stats_enabled;
-	struct bee_link *links;
+	struct bee_link_obj *links;
+	char **hook_names;           /* named hooks: id BEE_HOOK_NAMED_BASE + i (under lock) */
+	uint32_t nr_hook_names, cap_hook_names;
 	struct bee_trace_pipe *trace;
 	struct pin *pins;
 };
@@ -167,7 +177,9 @@ int bee_cmd_btf_load(struct bee *bee, union bpf_attr *attr);
 int bee_btf_info(struct bee_btf *btf, union bpf_attr *attr);
 int bee_cmd_link_create(struct bee *bee, union bpf_attr *attr);
 int bee_cmd_link_detach(struct bee *bee, union bpf_attr *attr);
-int bee_link_info(struct bee_link *link, union bpf_attr *attr);
+int bee_cmd_raw_tracepoint_open(struct bee *bee, union bpf_attr *attr);
+void bee_hooks_free(struct bee *bee);
+int bee_link_info(struct bee_link_obj *link, union bpf_attr *attr);
 
 /* Fill an info struct for BPF_OBJ_GET_INFO_BY_FD: copy at most the
  * user's info_len bytes of info (size bytes long), check that the rest of

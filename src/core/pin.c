@@ -26,7 +26,11 @@
  * Queues and stacks are saved by popping every element and pushing it
  * back.  Not kept: the contents of other maps without keys (ring buffers,
  * bloom filters) and of prog arrays and map-in-map; a program's
- * BTF, line info and run statistics.  Two processes running at once do not
+ * run statistics.  A program loaded with BTF and func/line info has, after
+ * its instructions, "btfinfo <btf id> <btf size> <nr func> <nr line>" and
+ * the BTF bytes, then the func_info and line_info records: BPF_OBJ_GET
+ * loads the BTF again (or shares an identical BTF object of that id) and
+ * passes the records to BPF_PROG_LOAD.  Two processes running at once do not
  * share memory: each sees the file as it was when it opened the pin.
  */
 #include <errno.h>
@@ -277,7 +281,15 @@ static int save_prog(struct bee *bee, FILE *f, struct bee_prog *prog)
 			return -ENOMEM;
 		fprintf(f, "mapref %u %s\n", map->obj.id, pin->path + dl + 1);
 	}
-	return write_all(f, prog->xlated, prog->len * sizeof(*prog->xlated));
+	int err = write_all(f, prog->xlated, prog->len * sizeof(*prog->xlated));
+	if (err || !prog->btf)
+		return err;
+	fprintf(f, "btfinfo %u %u %u %u\n", prog->btf->obj.id, prog->btf->size,
+		prog->nr_func_info, prog->nr_line_info);
+	if ((err = write_all(f, prog->btf->data, prog->btf->size)) ||
+	    (err = write_all(f, prog->func_info, prog->nr_func_info * sizeof(*prog->func_info))))
+		return err;
+	return write_all(f, prog->line_info, prog->nr_line_info * sizeof(*prog->line_info));
 }
 
 static int save_pin(struct bee *bee, const struct pin *pin)
@@ -425,6 +437,69 @@ static int load_map(struct bee *bee, FILE *f, uint32_t id, bool frozen)
 
 static int obj_get_path(struct bee *bee, const char *path);
 
+/* A program's saved BTF and func/line info ("btfinfo", after its
+ * instructions), if any: a BTF handle in *btf_fd (-1 when none). */
+struct saved_btf_info {
+	int btf_fd;
+	struct bpf_func_info *func_info;
+	struct bpf_line_info *line_info;
+	uint32_t nr_func_info, nr_line_info;
+};
+
+static int load_btf_info(struct bee *bee, FILE *f, struct saved_btf_info *si)
+{
+	si->btf_fd = -1;
+	int c = fgetc(f);
+	if (c == EOF)
+		return 0; /* none (or a file from before btfinfo) */
+	ungetc(c, f);
+	char line[128];
+	unsigned id, size, nf, nl;
+	if (!fgets(line, sizeof(line), f) || !strchr(line, '\n') ||
+	    sscanf(line, "btfinfo %u %u %u %u", &id, &size, &nf, &nl) != 4 || !size ||
+	    size > (64u << 20) || nf > 1000000 || nl > 1000000)
+		return -EINVAL;
+	void *data = malloc(size);
+	si->func_info = calloc(nf ? nf : 1, sizeof(*si->func_info));
+	si->line_info = calloc(nl ? nl : 1, sizeof(*si->line_info));
+	if (!data || !si->func_info || !si->line_info) {
+		free(data);
+		return -ENOMEM;
+	}
+	if (fread(data, 1, size, f) != size ||
+	    fread(si->func_info, sizeof(*si->func_info), nf, f) != nf ||
+	    fread(si->line_info, sizeof(*si->line_info), nl, f) != nl) {
+		free(data);
+		return -EINVAL;
+	}
+	si->nr_func_info = nf;
+	si->nr_line_info = nl;
+	/* A BTF object of that id with the same bytes (another program of the
+	 * same object, got earlier): share it. */
+	struct bee_obj *o = bee_obj_by_id(bee, BEE_OBJ_BTF, id);
+	if (o) {
+		struct bee_btf *b = (struct bee_btf *)o;
+		if (b->size == size && !memcmp(b->data, data, size)) {
+			si->btf_fd = bee_handle_new(bee, o);
+			if (si->btf_fd < 0)
+				bee_obj_put(o);
+		} else {
+			bee_obj_put(o);
+		}
+	}
+	if (si->btf_fd < 0) {
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.btf = (uint64_t)(uintptr_t)data;
+		a.btf_size = size;
+		bee_obj_request_id(id);
+		si->btf_fd = (int)bee_bpf(bee, BPF_BTF_LOAD, &a, sizeof(a));
+		bee_obj_request_id(0);
+	}
+	free(data);
+	return si->btf_fd < 0 ? si->btf_fd : 0;
+}
+
 static int load_prog(struct bee *bee, FILE *f, uint32_t id)
 {
 	unsigned type, attach, gpl;
@@ -460,6 +535,12 @@ static int load_prog(struct bee *bee, FILE *f, uint32_t id)
 	}
 	if (fd >= 0 && fread(insns, sizeof(*insns), len, f) != len)
 		fd = -EINVAL;
+	struct saved_btf_info si = {.btf_fd = -1};
+	if (fd >= 0) {
+		int err = load_btf_info(bee, f, &si);
+		if (err)
+			fd = err;
+	}
 	/* The lddw map forms name map ids: make them name our handles. */
 	for (size_t i = 0; fd >= 0 && i + 1 < len; i++) {
 		struct bpf_insn *in = &insns[i];
@@ -486,6 +567,19 @@ static int load_prog(struct bee *bee, FILE *f, uint32_t id)
 		a.license = (uint64_t)(uintptr_t)(gpl ? "GPL" : "Proprietary");
 		if (strcmp(name, "-"))
 			memcpy(a.prog_name, name, strnlen(name, BPF_OBJ_NAME_LEN - 1));
+		if (si.btf_fd >= 0) {
+			a.prog_btf_fd = (uint32_t)si.btf_fd;
+			if (si.nr_func_info) {
+				a.func_info = (uint64_t)(uintptr_t)si.func_info;
+				a.func_info_cnt = si.nr_func_info;
+				a.func_info_rec_size = sizeof(*si.func_info);
+			}
+			if (si.nr_line_info) {
+				a.line_info = (uint64_t)(uintptr_t)si.line_info;
+				a.line_info_cnt = si.nr_line_info;
+				a.line_info_rec_size = sizeof(*si.line_info);
+			}
+		}
 		bee_obj_request_id(id);
 		fd = (int)bee_bpf(bee, BPF_PROG_LOAD, &a, sizeof(a));
 		bee_obj_request_id(0);
@@ -498,6 +592,10 @@ static int load_prog(struct bee *bee, FILE *f, uint32_t id)
 	}
 	for (size_t i = 0; map_fds && i < got; i++)
 		bee_close(bee, map_fds[i]);
+	if (si.btf_fd >= 0)
+		bee_close(bee, si.btf_fd);
+	free(si.func_info);
+	free(si.line_info);
 	free(map_ids);
 	free(map_fds);
 	free(insns);

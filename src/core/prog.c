@@ -15,6 +15,15 @@
  * Two copies of the instructions stay: the code the engines run, and
  * "xlated" (what BPF_OBJ_GET_INFO_BY_FD dumps), where map references are
  * map ids, as the kernel's dump has them (bpftool prints map[id:N]).
+ *
+ * BTF and func/line info (prog_btf_fd, func_info, line_info) are checked
+ * with the verifier's rules (check_btf_func, check_btf_line): record
+ * sizes, insn_off strictly increasing from 0 and inside the program, one
+ * func_info per subprogram at its first instruction, a line_info at the
+ * start of every subprogram, names and types that exist in the BTF (parsed
+ * with the loader's src/loader/btf.c, as BPF_BTF_LOAD only checks headers).  The
+ * program keeps the records and a reference to the BTF object; info
+ * gives them back (btf_id, func_info, line_info).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -26,6 +35,7 @@
 
 #include "core/core.h"
 #include "isa/bpf_ext.h"
+#include "loader/btf.h"
 #include "util/epoch.h"
 #include "util/sha256.h"
 
@@ -107,9 +117,13 @@ static void prog_free_deferred(void *arg)
 	struct bee_prog *prog = arg;
 	for (size_t i = 0; i < prog->n_maps; i++)
 		bee_obj_put(&prog->maps[i]->obj);
+	if (prog->btf)
+		bee_obj_put(&prog->btf->obj);
 	bee_code_free(prog->code);
 	free(prog->maps);
 	free(prog->xlated);
+	free(prog->func_info);
+	free(prog->line_info);
 	free(prog);
 }
 
@@ -243,6 +257,216 @@ static int check_helper_licenses(struct bee_prog *prog, struct load_log *log)
 	return 0;
 }
 
+/* ---- BTF, func_info and line_info (the verifier's check_btf_info) ---- */
+
+#define FUNCINFO_REC_MAX 252 /* the kernel's MAX_FUNCINFO_REC_SIZE */
+#define LINEINFO_REC_MAX 252 /* the kernel's MAX_LINEINFO_REC_SIZE */
+
+/*
+ * The subprogram starts, sorted: instruction 0 and every target of a
+ * bpf-to-bpf call (BPF_PSEUDO_CALL) or of a callback's address
+ * (lddw BPF_PSEUDO_FUNC), as the verifier's add_subprog finds them.
+ */
+static int subprog_starts(const struct bpf_insn *insns, size_t len, struct load_log *log,
+			  uint32_t **out, uint32_t *n_out)
+{
+	uint32_t *v = malloc(sizeof(*v));
+	uint32_t n = 1;
+	if (!v)
+		return -ENOMEM;
+	v[0] = 0;
+	for (size_t i = 0; i < len; i++) {
+		const struct bpf_insn *in = &insns[i];
+		bool call = in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL;
+		bool func = in->code == (BPF_LD | BPF_IMM | BPF_DW) && in->src_reg == BPF_PSEUDO_FUNC;
+		if (!call && !func)
+			continue;
+		int64_t t = (int64_t)i + in->imm + 1;
+		if (t < 0 || t >= (int64_t)len) {
+			log_write(log, "%s to invalid destination\n",
+				  call ? "call" : "function pointer");
+			free(v);
+			return -EINVAL;
+		}
+		uint32_t k = 0;
+		while (k < n && v[k] < (uint32_t)t)
+			k++;
+		if (k < n && v[k] == (uint32_t)t)
+			continue;
+		uint32_t *nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		memmove(&v[k + 1], &v[k], (n - k) * sizeof(*v));
+		v[k] = (uint32_t)t;
+		n++;
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* A user record of rec_size bytes whose first ksize bytes bee keeps: the
+ * rest must be zero (bpf_check_uarg_tail_zero). */
+static bool rec_tail_zero(const uint8_t *rec, uint32_t rec_size, size_t ksize)
+{
+	for (size_t i = ksize; i < rec_size; i++)
+		if (rec[i])
+			return false;
+	return true;
+}
+
+static int check_func_info(struct bee_prog *prog, const union bpf_attr *attr,
+			   const struct bee_btf_data *btf, const uint32_t *subs, uint32_t n_subs,
+			   struct load_log *log)
+{
+	uint32_t n = attr->func_info_cnt;
+	uint32_t rec_size = attr->func_info_rec_size;
+	if (!n)
+		return 0;
+	if (rec_size < sizeof(struct bpf_func_info) || rec_size > FUNCINFO_REC_MAX || rec_size % 4) {
+		log_write(log, "invalid func info rec size %u\n", rec_size);
+		return -EINVAL;
+	}
+	const uint8_t *urec = u64_to_ptr(attr->func_info);
+	if (!urec)
+		return -EFAULT;
+	prog->func_info = calloc(n, sizeof(*prog->func_info));
+	if (!prog->func_info)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++, urec += rec_size) {
+		if (!rec_tail_zero(urec, rec_size, sizeof(struct bpf_func_info))) {
+			log_write(log, "nonzero tailing record in func info\n");
+			return -E2BIG;
+		}
+		struct bpf_func_info *k = &prog->func_info[i];
+		memcpy(k, urec, sizeof(*k));
+		if (i == 0 && k->insn_off) {
+			log_write(log, "nonzero insn_off %u for the first func info record\n",
+				  k->insn_off);
+			return -EINVAL;
+		}
+		if (i && k->insn_off <= prog->func_info[i - 1].insn_off) {
+			log_write(log, "same or smaller insn offset (%u) than previous func info "
+				       "record (%u)\n", k->insn_off, prog->func_info[i - 1].insn_off);
+			return -EINVAL;
+		}
+		const struct btf_type *t = bee_btf_type_by_id(btf, k->type_id);
+		if (!k->type_id || !t || bee_btf_kind(t) != BTF_KIND_FUNC) {
+			log_write(log, "invalid type id %u in func info\n", k->type_id);
+			return -EINVAL;
+		}
+	}
+	if (n != n_subs) {
+		log_write(log, "number of funcs in func_info doesn't match number of subprogs\n");
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (prog->func_info[i].insn_off != subs[i]) {
+			log_write(log, "func_info BTF section doesn't match subprog layout in BPF "
+				       "program\n");
+			return -EINVAL;
+		}
+	}
+	prog->nr_func_info = n;
+	return 0;
+}
+
+static int check_line_info(struct bee_prog *prog, const union bpf_attr *attr,
+			   const struct bee_btf_data *btf, const uint32_t *subs, uint32_t n_subs,
+			   struct load_log *log)
+{
+	uint32_t n = attr->line_info_cnt;
+	uint32_t rec_size = attr->line_info_rec_size;
+	if (!n)
+		return 0;
+	if (n > INT32_MAX / sizeof(struct bpf_line_info))
+		return -EINVAL;
+	if (rec_size < sizeof(struct bpf_line_info) || rec_size > LINEINFO_REC_MAX || rec_size % 4)
+		return -EINVAL;
+	const uint8_t *urec = u64_to_ptr(attr->line_info);
+	if (!urec)
+		return -EFAULT;
+	prog->line_info = calloc(n, sizeof(*prog->line_info));
+	if (!prog->line_info)
+		return -ENOMEM;
+	uint32_t s = 0;
+	for (uint32_t i = 0; i < n; i++, urec += rec_size) {
+		if (!rec_tail_zero(urec, rec_size, sizeof(struct bpf_line_info))) {
+			log_write(log, "nonzero tailing record in line_info\n");
+			return -E2BIG;
+		}
+		struct bpf_line_info *k = &prog->line_info[i];
+		memcpy(k, urec, sizeof(*k));
+		uint32_t prev = i ? prog->line_info[i - 1].insn_off : 0;
+		if ((i && k->insn_off <= prev) || k->insn_off >= prog->len) {
+			log_write(log, "Invalid line_info[%u].insn_off:%u (prev_offset:%u "
+				       "prog->len:%zu)\n", i, k->insn_off, prev, prog->len);
+			return -EINVAL;
+		}
+		if (!prog->xlated[k->insn_off].code) {
+			log_write(log, "Invalid insn code at line_info[%u].insn_off\n", i);
+			return -EINVAL;
+		}
+		if (!bee_btf_str(btf, k->line_off) || !bee_btf_str(btf, k->file_name_off)) {
+			log_write(log, "Invalid line_info[%u].line_off or .file_name_off\n", i);
+			return -EINVAL;
+		}
+		if (s < n_subs) {
+			if (k->insn_off == subs[s]) {
+				s++;
+			} else if (subs[s] < k->insn_off) {
+				log_write(log, "missing bpf_line_info for func#%u\n", s);
+				return -EINVAL;
+			}
+		}
+	}
+	if (s != n_subs) {
+		log_write(log, "missing bpf_line_info for %u funcs starting from func#%u\n",
+			  n_subs - s, s);
+		return -EINVAL;
+	}
+	prog->nr_line_info = n;
+	return 0;
+}
+
+/* prog_btf_fd with func_info / line_info: the verifier's check_btf_info. */
+static int check_btf_info(struct bee *bee, struct bee_prog *prog, const union bpf_attr *attr,
+			  struct load_log *log)
+{
+	if (!attr->func_info_cnt && !attr->line_info_cnt)
+		return 0;
+	/* btf_get_by_fd: not a handle -EBADF, a handle of something else -EINVAL */
+	struct bee_obj *o = bee_handle_get(bee, (int)attr->prog_btf_fd, 0);
+	if (!o)
+		return -EBADF;
+	if (o->kind != BEE_OBJ_BTF) {
+		bee_obj_put(o);
+		return -EINVAL;
+	}
+	prog->btf = (struct bee_btf *)o;
+	prog->btf_id = o->id;
+	struct bee_error e;
+	bee_error_clear(&e);
+	struct bee_btf_data *btf = bee_btf_parse(prog->btf->data, prog->btf->size, NULL, &e);
+	if (!btf) {
+		char buf[320];
+		log_write(log, "%s\n", bee_error_format(&e, NULL, buf, sizeof(buf)));
+		return e.code ? e.code : -EINVAL;
+	}
+	uint32_t *subs = NULL, n_subs = 0;
+	int err = subprog_starts(prog->xlated, prog->len, log, &subs, &n_subs);
+	if (!err)
+		err = check_func_info(prog, attr, btf, subs, n_subs, log);
+	if (!err)
+		err = check_line_info(prog, attr, btf, subs, n_subs, log);
+	free(subs);
+	bee_btf_free(btf);
+	return err;
+}
+
 static uint64_t boottime_ns(void)
 {
 	struct timespec ts;
@@ -296,7 +520,6 @@ int bee_cmd_prog_load(struct bee *bee, union bpf_attr *attr)
 	prog->len = attr->insn_cnt;
 	prog->load_time = boottime_ns();
 	prog->uid = (uint32_t)getuid();
-	prog->btf_id = attr->prog_btf_fd ? 0 : 0; /* BTF by handle: issue 5's loader */
 	prog->xlated = malloc(prog->len * sizeof(*insns));
 	struct bpf_insn *run = malloc(prog->len * sizeof(*insns));
 	if (!prog->xlated || !run) {
@@ -308,7 +531,9 @@ int bee_cmd_prog_load(struct bee *bee, union bpf_attr *attr)
 	memcpy(run, insns, prog->len * sizeof(*insns));
 	bee_prog_tag(insns, prog->len, prog->tag);
 
-	err = resolve_maps(bee, prog, run, attr, &log);
+	err = check_btf_info(bee, prog, attr, &log);
+	if (!err)
+		err = resolve_maps(bee, prog, run, attr, &log);
 	if (!err)
 		err = check_helper_licenses(prog, &log);
 	if (!err) {
@@ -380,6 +605,32 @@ int bee_prog_info(struct bee *bee, struct bee_prog *prog, union bpf_attr *attr)
 	out.run_cnt = atomic_load(&prog->run_cnt);
 	out.verified_insns = 0; /* no verifier yet */
 	out.btf_id = prog->btf_id;
+	/* func_info / line_info: the user's rec sizes must be bee's (or 0 with
+	 * no count); the counts always come back, the records when there is
+	 * room (the kernel's bpf_prog_get_info_by_fd). */
+	if ((info.nr_func_info || info.func_info_rec_size) &&
+	    info.func_info_rec_size != sizeof(struct bpf_func_info))
+		return -EINVAL;
+	if ((info.nr_line_info || info.line_info_rec_size) &&
+	    info.line_info_rec_size != sizeof(struct bpf_line_info))
+		return -EINVAL;
+	if ((info.nr_jited_line_info || info.jited_line_info_rec_size) &&
+	    info.jited_line_info_rec_size != sizeof(uint64_t))
+		return -EINVAL;
+	out.func_info_rec_size = sizeof(struct bpf_func_info);
+	out.nr_func_info = info.nr_func_info;
+	if (out.nr_func_info && prog->nr_func_info && !info.func_info)
+		return -EFAULT;
+	info_array(info.func_info, &out.nr_func_info, prog->func_info, prog->nr_func_info,
+		   sizeof(struct bpf_func_info));
+	out.func_info = info.func_info;
+	out.line_info_rec_size = sizeof(struct bpf_line_info);
+	out.nr_line_info = info.nr_line_info;
+	if (out.nr_line_info && prog->nr_line_info && !info.line_info)
+		return -EFAULT;
+	info_array(info.line_info, &out.nr_line_info, prog->line_info, prog->nr_line_info,
+		   sizeof(struct bpf_line_info));
+	out.line_info = info.line_info;
 
 	out.xlated_prog_len = info.xlated_prog_len;
 	uint32_t bytes = (uint32_t)(prog->len * sizeof(struct bpf_insn));
@@ -399,8 +650,10 @@ int bee_prog_info(struct bee *bee, struct bee_prog *prog, union bpf_attr *attr)
 	/* jited: the checked JIT's code, when programs run on the JIT */
 	const uint8_t *image = NULL;
 	size_t image_len = 0;
+	const uint32_t *insn_off = NULL;
 	if (bee->engine == BEE_ENGINE_JIT &&
-	    bee_code_jited(prog->code, !bee_code_trusted(prog->code), &image, &image_len, NULL) < 0)
+	    bee_code_jited(prog->code, !bee_code_trusted(prog->code), &image, &image_len,
+			   &insn_off) < 0)
 		image = NULL;
 	if (image) {
 		out.jited_prog_len = info.jited_prog_len;
@@ -415,6 +668,21 @@ int bee_prog_info(struct bee *bee, struct bee_prog *prog, union bpf_attr *attr)
 		info_array(info.jited_func_lens, &out.nr_jited_func_lens, &func_len, 1,
 			   sizeof(func_len));
 		out.jited_func_lens = info.jited_func_lens;
+		/* jited_line_info: where each line_info record's instruction
+		 * starts in the image (the kernel's jited_linfo) */
+		if (prog->nr_line_info && insn_off) {
+			uint64_t *addrs = malloc(prog->nr_line_info * sizeof(*addrs));
+			if (!addrs)
+				return -ENOMEM;
+			for (uint32_t i = 0; i < prog->nr_line_info; i++)
+				addrs[i] = ksym + insn_off[prog->line_info[i].insn_off];
+			out.nr_jited_line_info = info.nr_jited_line_info;
+			info_array(info.jited_line_info, &out.nr_jited_line_info, addrs,
+				   prog->nr_line_info, sizeof(*addrs));
+			out.jited_line_info = info.jited_line_info;
+			out.jited_line_info_rec_size = sizeof(*addrs);
+			free(addrs);
+		}
 	}
 	return bee_info_copy_out(attr, &out, sizeof(out));
 }

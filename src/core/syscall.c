@@ -474,7 +474,7 @@ static int cmd_obj_get_info(struct bee *bee, union bpf_attr *attr)
 	case BEE_OBJ_PROG: err = bee_prog_info(bee, (struct bee_prog *)obj, attr); break;
 	case BEE_OBJ_MAP: err = bee_map_info(bee, (struct bee_map *)obj, attr); break;
 	case BEE_OBJ_BTF: err = bee_btf_info((struct bee_btf *)obj, attr); break;
-	case BEE_OBJ_LINK: err = bee_link_info((struct bee_link *)obj, attr); break;
+	case BEE_OBJ_LINK: err = bee_link_info((struct bee_link_obj *)obj, attr); break;
 	default: err = -EINVAL; break;
 	}
 	bee_obj_put(obj);
@@ -564,6 +564,7 @@ long bee_bpf(struct bee *bee, int cmd, union bpf_attr *uattr, unsigned int size)
 	case BPF_BTF_LOAD: ret = bee_cmd_btf_load(bee, &attr); break;
 	case BPF_LINK_CREATE: ret = bee_cmd_link_create(bee, &attr); break;
 	case BPF_LINK_DETACH: ret = bee_cmd_link_detach(bee, &attr); break;
+	case BPF_RAW_TRACEPOINT_OPEN: ret = bee_cmd_raw_tracepoint_open(bee, &attr); break;
 	case BPF_ENABLE_STATS: ret = cmd_enable_stats(bee, &attr); break;
 	default: ret = -EINVAL; break;
 	}

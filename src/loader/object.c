@@ -713,6 +713,7 @@ void bee_object_close(struct bee_object *obj)
 	bee_btf_ext_free(obj->ext);
 	bee_btf_free(obj->btf);
 	bee_btf_free(obj->target_btf);
+	bee_btf_free(obj->vmlinux_btf);
 	bee_elf_close(obj->elf);
 	free(obj->name);
 	free(obj->pin_root);
@@ -1011,16 +1012,10 @@ static int fill_slots(struct bee_object *obj, bool progs)
 
 /* ---- load: target BTF (CO-RE, ksyms) ---- */
 
-const struct bee_btf_data *obj_target_btf(struct bee_object *obj)
+/* The BTF of a raw BTF file or of an ELF file's .BTF (NULL: warned). */
+static struct bee_btf_data *read_btf_file(struct bee_object *obj, const char *path)
 {
-	if (obj->target_btf_tried)
-		return obj->target_btf;
-	obj->target_btf_tried = true;
-	const char *path = obj->btf_custom_path;
-	if (!path && obj->target.is_kernel)
-		path = "/sys/kernel/btf/vmlinux";
-	if (!path)
-		return NULL;
+	struct bee_btf_data *out = NULL;
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		obj_warn(obj, "target BTF %s: %s", path, strerror(errno));
@@ -1052,17 +1047,45 @@ const struct bee_btf_data *obj_target_btf(struct bee_object *obj)
 		size_t bsz = 0;
 		const uint8_t *b = elf ? bee_elf_btf(elf, &bsz) : NULL;
 		if (b)
-			obj->target_btf = bee_btf_parse(b, bsz, NULL, &e);
+			out = bee_btf_parse(b, bsz, NULL, &e);
 		else if (elf)
 			bee_error_set(&e, -ENOENT, -1, 0, 0, "no .BTF section");
 		bee_elf_close(elf);
 	} else {
-		obj->target_btf = bee_btf_parse(buf, len, NULL, &e);
+		out = bee_btf_parse(buf, len, NULL, &e);
 	}
 	free(buf);
-	if (!obj->target_btf)
+	if (!out)
 		obj_warn(obj, "target BTF %s: %s", path, e.msg);
+	return out;
+}
+
+const struct bee_btf_data *obj_target_btf(struct bee_object *obj)
+{
+	if (obj->target_btf_tried)
+		return obj->target_btf;
+	obj->target_btf_tried = true;
+	const char *path = obj->btf_custom_path;
+	if (!path && obj->target.is_kernel)
+		path = "/sys/kernel/btf/vmlinux";
+	if (path)
+		obj->target_btf = read_btf_file(obj, path);
 	return obj->target_btf;
+}
+
+/* The kernel's own BTF, where attach targets are looked up (libbpf's
+ * btf_vmlinux: btf_custom_path is for CO-RE only). */
+static const struct bee_btf_data *obj_vmlinux_btf(struct bee_object *obj)
+{
+	if (!obj->target.is_kernel)
+		return NULL;
+	if (!obj->btf_custom_path)
+		return obj_target_btf(obj);
+	if (!obj->vmlinux_btf_tried) {
+		obj->vmlinux_btf_tried = true;
+		obj->vmlinux_btf = read_btf_file(obj, "/sys/kernel/btf/vmlinux");
+	}
+	return obj->vmlinux_btf;
 }
 
 static void resolve_ksyms(struct bee_object *obj)
@@ -1085,17 +1108,75 @@ static void resolve_ksyms(struct bee_object *obj)
 
 /* ---- load: programs ---- */
 
+/*
+ * The attach_btf_id of a fentry/fexit/fmod_ret/lsm/tp_btf/iter program,
+ * found in vmlinux BTF as libbpf finds it: the FUNC named by the section
+ * (fentry/fexit/fmod_ret), "bpf_lsm_<hook>" (lsm, lsm_cgroup), the
+ * typedef "btf_trace_<name>" (tp_btf), the FUNC "bpf_iter_<name>" (iter).
+ */
+static int resolve_attach_btf_id(struct bee_object *obj, struct bee_program *p)
+{
+	const char *name = p->eprog->name;
+	const struct bee_sec_def *def = bee_sec_def_find(p->sec_name);
+	if (!def)
+		return obj_err(obj, -EINVAL, "prog '%s': section '%s' names no attach target",
+			       name, p->sec_name);
+	if (def->prog_type == BPF_PROG_TYPE_EXT)
+		return obj_err(obj, -EOPNOTSUPP, "prog '%s': section '%s': freplace needs the "
+						 "target program (attach_prog_fd), which bee does not "
+						 "set yet", name, p->sec_name);
+	if (!obj->target.is_kernel)
+		return obj_err(obj, -EOPNOTSUPP, "prog '%s': section '%s' attaches to a kernel "
+						 "function by its BTF id (fentry/fexit/fmod_ret/lsm/"
+						 "tp_btf/iter); the user-space target has no kernel "
+						 "functions: load it into the kernel target, or give it "
+						 "another type (bee_program_set_type)", name,
+			       p->sec_name);
+	struct bee_error e;
+	struct bee_sec_target t;
+	int err = bee_sec_target_parse(def, p->sec_name, &t, &e);
+	if (err)
+		return obj_err(obj, err, "prog '%s': %s", name, e.msg);
+	if (!t.func) {
+		bee_sec_target_free(&t);
+		return obj_err(obj, -EINVAL, "prog '%s': section '%s' names no attach target "
+					     "(expected '%s/<name>')", name, p->sec_name, def->prefix);
+	}
+	const char *pfx = "";
+	int kind = BTF_KIND_FUNC;
+	if (def->attach_type == BPF_TRACE_RAW_TP)
+		pfx = "btf_trace_", kind = BTF_KIND_TYPEDEF;
+	else if (def->attach_type == BPF_LSM_MAC || def->attach_type == BPF_LSM_CGROUP)
+		pfx = "bpf_lsm_";
+	else if (def->attach_type == BPF_TRACE_ITER)
+		pfx = "bpf_iter_";
+	char want[256];
+	snprintf(want, sizeof(want), "%s%s", pfx, t.func);
+	bee_sec_target_free(&t);
+	const struct bee_btf_data *vb = obj_vmlinux_btf(obj);
+	if (!vb)
+		return obj_err(obj, -ESRCH, "prog '%s': section '%s': no vmlinux BTF to find '%s' "
+					    "in (/sys/kernel/btf/vmlinux unreadable)", name,
+			       p->sec_name, want);
+	long id = bee_btf_find_by_name_kind(vb, want, kind);
+	if (id <= 0)
+		return obj_err(obj, -ESRCH, "prog '%s': section '%s': %s '%s' not found in vmlinux "
+					    "BTF (kernel module BTF is not searched yet)", name,
+			       p->sec_name, kind == BTF_KIND_FUNC ? "function" : "typedef", want);
+	p->attach_btf_id = (uint32_t)id;
+	return 0;
+}
+
 static int load_program(struct bee_object *obj, struct bee_program *p)
 {
 	const char *name = p->eprog->name;
 	if (!p->type_known)
 		return obj_err(obj, -EINVAL, "prog '%s': section '%s' names no known program type "
 					     "(set one with bee_program_set_type)", name, p->sec_name);
-	if (p->needs_attach_btf)
-		return obj_err(obj, -EOPNOTSUPP, "prog '%s': section '%s' needs the attach target's "
-						 "BTF id (fentry/fexit/lsm/iter...), which the loader "
-						 "does not resolve yet", name, p->sec_name);
-	int err = obj_relocate_program(obj, p);
+	int err;
+	if (p->needs_attach_btf && (err = resolve_attach_btf_id(obj, p)))
+		return err;
+	err = obj_relocate_program(obj, p);
 	if (err)
 		return err;
 	const char *license = bee_elf_license(obj->elf);
@@ -1112,6 +1193,7 @@ static int load_program(struct bee_object *obj, struct bee_program *p)
 		a.kern_version = kver;
 		a.prog_flags = p->prog_flags;
 		a.expected_attach_type = p->expected_attach_type;
+		a.attach_btf_id = p->attach_btf_id; /* attach_btf_obj_fd 0: vmlinux */
 		snprintf(a.prog_name, sizeof(a.prog_name), "%s", name);
 		if (with_btf) {
 			a.prog_btf_fd = (uint32_t)obj->btf_fd;
@@ -1357,4 +1439,179 @@ struct oextern *obj_extern_of(struct bee_object *obj, const struct bee_elf_symbo
 		    (sym->name && !strcmp(obj->externs[i].sym->name, sym->name)))
 			return &obj->externs[i];
 	return NULL;
+}
+
+/* ---- attaching ---- */
+
+struct bee_link {
+	struct bee_target target;
+	int fd;
+	char *hook;
+};
+
+/* Where each section prefix attaches in user space: its hook's prefix. */
+static const char *user_hook_prefix(const struct bee_sec_def *def)
+{
+	static const struct { const char *sec, *hook; } map[] = {
+		{"raw_tp", "raw_tp"}, {"raw_tracepoint", "raw_tp"}, {"raw_tp.w", "raw_tp"},
+		{"raw_tracepoint.w", "raw_tp"}, {"tp", "tp"}, {"tracepoint", "tp"},
+		{"kprobe", "kprobe"}, {"kretprobe", "kretprobe"}, {"uprobe", "uprobe"},
+		{"uprobe.s", "uprobe"}, {"uretprobe", "uretprobe"}, {"uretprobe.s", "uretprobe"},
+		{"usdt", "usdt"}, {"usdt.s", "usdt"},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(def->prefix, map[i].sec))
+			return map[i].hook;
+	return NULL;
+}
+
+static struct bee_link *link_new(struct bee_object *obj, long fd, const char *hook)
+{
+	struct bee_link *l = calloc(1, sizeof(*l));
+	char *h = strdup(hook);
+	if (!l || !h) {
+		free(l);
+		free(h);
+		tclose(obj, (int)fd);
+		obj_err(obj, -ENOMEM, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	l->target = obj->target;
+	l->fd = (int)fd;
+	l->hook = h;
+	return l;
+}
+
+static struct bee_link *attach_fail(struct bee_object *obj, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static struct bee_link *attach_fail(struct bee_object *obj, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(obj->err, sizeof(obj->err), fmt, ap);
+	va_end(ap);
+	errno = -code;
+	return NULL;
+}
+
+struct bee_link *bee_program_attach(struct bee_program *p)
+{
+	if (!p) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct bee_object *obj = p->obj;
+	const char *name = p->eprog->name;
+	if (p->fd < 0)
+		return attach_fail(obj, -EINVAL, "prog '%s': not loaded, nothing to attach", name);
+	const struct bee_sec_def *def = bee_sec_def_find(p->sec_name);
+	if (!def)
+		return attach_fail(obj, -ESRCH, "prog '%s': section '%s' names no known attach point",
+				   name, p->sec_name);
+	struct bee_error e;
+	struct bee_sec_target t;
+	int err = bee_sec_target_parse(def, p->sec_name, &t, &e);
+	if (err)
+		return attach_fail(obj, err, "prog '%s': %s", name, e.msg);
+	struct bee_link *link = NULL;
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	if (!obj->target.is_kernel) {
+		const char *hp = user_hook_prefix(def);
+		if (!hp) {
+			attach_fail(obj, -EOPNOTSUPP, "prog '%s': section '%s': the user-space target "
+						      "has no '%s' hook to attach to yet (bee "
+						      "attaches raw_tp, tp, kprobe, kretprobe, uprobe, "
+						      "uretprobe and usdt sections to named hooks)",
+				    name, p->sec_name, def->prefix);
+		} else if (!t.raw) {
+			attach_fail(obj, -ESRCH, "prog '%s': section '%s' names no hook (expected "
+						 "'%s/<target>')", name, p->sec_name, def->prefix);
+		} else {
+			char hook[512];
+			snprintf(hook, sizeof(hook), "%s/%s", hp, t.raw);
+			a.raw_tracepoint.name = (uint64_t)(uintptr_t)hook;
+			a.raw_tracepoint.prog_fd = (uint32_t)p->fd;
+			long fd = tbpf(obj, BPF_RAW_TRACEPOINT_OPEN, &a);
+			if (fd < 0)
+				attach_fail(obj, (int)fd, "prog '%s': attaching to hook '%s' "
+							  "(BPF_RAW_TRACEPOINT_OPEN) failed: %s",
+					    name, hook, bee_strerror((int)fd));
+			else
+				link = link_new(obj, fd, hook);
+		}
+		bee_sec_target_free(&t);
+		return link;
+	}
+	/* the kernel */
+	long fd = -EOPNOTSUPP;
+	const char *how = NULL;
+	if (def->target == BEE_SEC_TARGET_RAW_TP) {
+		if (!t.func) {
+			bee_sec_target_free(&t);
+			return attach_fail(obj, -ESRCH, "prog '%s': section '%s' names no raw "
+							"tracepoint", name, p->sec_name);
+		}
+		a.raw_tracepoint.name = (uint64_t)(uintptr_t)t.func;
+		a.raw_tracepoint.prog_fd = (uint32_t)p->fd;
+		fd = tbpf(obj, BPF_RAW_TRACEPOINT_OPEN, &a);
+		how = "BPF_RAW_TRACEPOINT_OPEN";
+	} else if (def->prog_type == BPF_PROG_TYPE_TRACING &&
+		   def->attach_type == BPF_TRACE_ITER) {
+		a.link_create.prog_fd = (uint32_t)p->fd;
+		a.link_create.attach_type = BPF_TRACE_ITER;
+		fd = tbpf(obj, BPF_LINK_CREATE, &a);
+		how = "BPF_LINK_CREATE";
+	} else if ((def->prog_type == BPF_PROG_TYPE_TRACING || def->prog_type == BPF_PROG_TYPE_LSM) &&
+		   def->attach_type != BPF_LSM_CGROUP) {
+		a.raw_tracepoint.prog_fd = (uint32_t)p->fd; /* name NULL: its attach_btf_id */
+		fd = tbpf(obj, BPF_RAW_TRACEPOINT_OPEN, &a);
+		how = "BPF_RAW_TRACEPOINT_OPEN";
+	}
+	if (!how)
+		attach_fail(obj, -EOPNOTSUPP, "prog '%s': section '%s': attaching '%s' programs to "
+					      "the kernel is not supported yet (bee attaches raw_tp, "
+					      "fentry, fexit, fmod_ret, tp_btf, lsm and iter; kprobe, "
+					      "uprobe, tracepoint and usdt need perf_event_open, not "
+					      "written yet)", name, p->sec_name, def->prefix);
+	else if (fd < 0)
+		attach_fail(obj, (int)fd, "prog '%s': section '%s': %s failed: %s", name,
+			    p->sec_name, how, bee_strerror((int)fd));
+	else
+		link = link_new(obj, fd, t.raw ? t.raw : def->prefix);
+	bee_sec_target_free(&t);
+	return link;
+}
+
+int bee_link_fd(const struct bee_link *link)
+{
+	return link ? link->fd : -EINVAL;
+}
+
+const char *bee_link_hook(const struct bee_link *link)
+{
+	return link ? link->hook : NULL;
+}
+
+int bee_link_pin(struct bee_link *link, const char *path)
+{
+	if (!link || !path)
+		return -EINVAL;
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.pathname = (uint64_t)(uintptr_t)path;
+	a.bpf_fd = (uint32_t)link->fd;
+	long r = link->target.bpf(link->target.ctx, BPF_OBJ_PIN, &a, sizeof(a));
+	return r < 0 ? (int)r : 0;
+}
+
+int bee_link_destroy(struct bee_link *link)
+{
+	if (!link)
+		return 0;
+	int r = link->fd >= 0 ? link->target.close(link->target.ctx, link->fd) : 0;
+	free(link->hook);
+	free(link);
+	return r;
 }

@@ -63,6 +63,7 @@ struct bee_program {
 	bool autoload;
 	bool needs_attach_btf;   /* fentry/fexit/lsm...: attach_btf_id required */
 	bool type_known;         /* the SEC name gave a type, or the host set one */
+	uint32_t attach_btf_id;  /* resolved at load (kernel target) */
 	struct bpf_insn *insns;  /* relocated after load */
 	size_t nr_insns;
 	struct bpf_func_info *func_info;  /* built during relocation, insn indexes */
@@ -99,6 +100,8 @@ struct bee_object {
 	int btf_fd;
 	struct bee_btf_data *target_btf; /* CO-RE and ksyms; loaded on demand */
 	bool target_btf_tried;
+	struct bee_btf_data *vmlinux_btf; /* attach targets, when btf_custom_path replaced it */
+	bool vmlinux_btf_tried;
 	char *pin_root, *btf_custom_path, *kconfig;
 	uint32_t kern_version;
 	char err[4096];

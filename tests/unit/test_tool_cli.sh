@@ -77,6 +77,21 @@ has xlated '^   6: \(18\) r1 = map\[id:1\]$'
 has xlated '^   8: \(85\) call bpf_map_lookup_elem#1$'
 has xlated '^  23: \(95\) exit$'
 ok opcodes prog dump xlated id 1 opcodes
+# source lines from line_info (the program's BTF), as bpftool prints them
+has xlated '^; __u64 one = 1, \*v = bpf_map_lookup_elem\(&counts, &k\);$'
+has xlated '^; if \(v\) \{$'
+ok xlinum prog dump xlated pinned counter linum
+has xlinum '^; __u64 one = 1, \*v = bpf_map_lookup_elem\(&counts, &k\); \[file:[^ ]*obj_counter\.bpf\.c line_num:15 line_col:[0-9]+\]$'
+ok jxlinum --json prog dump xlated pinned counter linum
+has jxlinum '\{"src":"if \(v\) \{","file":"[^"]*obj_counter\.bpf\.c","line_num":17,"line_col":[0-9]+,"disasm":"'
+ok jxsrc --json prog dump xlated pinned counter
+has jxsrc '\{"src":"if \(v\) \{","disasm":"'
+# dump jited: the same source lines among the native code (where there is a
+# JIT and Capstone)
+if "$bee" --engine jit prog dump jited pinned counter linum >"$tmp/jsrc.out" 2>"$tmp/jsrc.err" &&
+	grep -q '^ *[0-9a-f]*:	' "$tmp/jsrc.out"; then
+	has jsrc '^; if \(v\) \{ \[file:[^ ]*obj_counter\.bpf\.c line_num:17 line_col:[0-9]+\]$'
+fi
 has opcodes '^       18 11 00 00 01 00 00 00  00 00 00 00 00 00 00 00$'
 ok jshow --json prog show id 1
 has jshow '^\{"id":1,"type":"socket_filter","name":"count_len","tag":"[0-9a-f]{16}","gpl_compatible":true,.*"bytes_xlated":192,.*"map_ids":\[1\]\}$'

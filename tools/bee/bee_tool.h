@@ -98,6 +98,10 @@ void tool_hex(FILE *out, const uint8_t *p, size_t n);
 
 /* jited.c: print native code bpftool's way ("   0:\tpush   rbp"). 0 or 1. */
 int tool_print_native_image(const uint8_t *image, size_t len);
+/* The same, calling before(ctx, offset) ahead of each native instruction
+ * (prog dump jited prints source lines there). */
+int tool_print_native_image_hooked(const uint8_t *image, size_t len,
+				   void (*before)(void *ctx, uint64_t off), void *ctx);
 
 /* Read a whole file ("-" is standard input) into a malloc'd buffer with a
  * NUL after the last byte.  Prints an error naming path and returns -1 on

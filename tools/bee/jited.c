@@ -54,7 +54,13 @@ int tool_disasm_jited(const struct bpf_insn *insns, size_t n, const struct tool_
 
 int tool_print_native_image(const uint8_t *image, size_t len)
 {
-	(void)image, (void)len;
+	return tool_print_native_image_hooked(image, len, NULL, NULL);
+}
+
+int tool_print_native_image_hooked(const uint8_t *image, size_t len,
+				   void (*before)(void *ctx, uint64_t off), void *ctx)
+{
+	(void)image, (void)len, (void)before, (void)ctx;
 	tool_err("prog dump jited: bee was built without Capstone; install libcapstone-dev and "
 		 "rebuild");
 	return 1;
@@ -376,6 +382,12 @@ out:
  * with its offset, as bpftool prints it ("   0:\tpush   rbp"). */
 int tool_print_native_image(const uint8_t *image, size_t len)
 {
+	return tool_print_native_image_hooked(image, len, NULL, NULL);
+}
+
+int tool_print_native_image_hooked(const uint8_t *image, size_t len,
+				   void (*before)(void *ctx, uint64_t off), void *ctx)
+{
 	csh cs;
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
 		tool_err("prog dump jited: Capstone cannot disassemble x86-64");
@@ -393,6 +405,8 @@ int tool_print_native_image(const uint8_t *image, size_t len)
 	uint64_t addr = 0;
 	while (left > 0) {
 		uint64_t at = addr;
+		if (before)
+			before(ctx, at);
 		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
 			printf("%4" PRIx64 ":\t.byte 0x%02x\n", at, *p);
 			p++, left--, addr++;

@@ -10,10 +10,14 @@
  * BPF_OBJ_GET_INFO_BY_FD, as bpftool reads it from the kernel: show in
  * bpftool's layout, dump xlated through the disassembler with a hook that
  * prints map references as the kernel does (map[id:N], map[id:N][0]+OFF),
- * dump jited through Capstone on the JIT's image.  load goes through the
+ * dump jited through Capstone on the JIT's image; both print the source
+ * line of each line_info record ("; <line>", with linum its file, line and
+ * column) before the instructions it covers, with the strings from the
+ * program's BTF (fetched by id, as bpftool does).  load goes through the
  * object API (open, load into this instance, pin).
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,13 +30,14 @@
 #include "bee/object.h"
 #include "bee_tool.h"
 #include "isa/disasm.h"
+#include "loader/btf.h"
 
 static void prog_help(FILE *out)
 {
 	fprintf(out,
 		"Usage: bee [OPTIONS] prog { show | list } [PROG]\n"
-		"       bee [OPTIONS] prog dump xlated PROG [opcodes]\n"
-		"       bee [OPTIONS] prog dump jited PROG\n"
+		"       bee [OPTIONS] prog dump xlated PROG [opcodes] [linum]\n"
+		"       bee [OPTIONS] prog dump jited PROG [linum]\n"
 		"       bee [OPTIONS] prog pin PROG FILE\n"
 		"       bee [OPTIONS] prog { load | loadall } OBJ PATH [type TYPE] [pinmaps DIR]\n"
 		"       bee [OPTIONS] prog run PROG data_in FILE [data_out FILE] [data_size_out L]\n"
@@ -255,6 +260,144 @@ static int do_show(int argc, char **argv)
 
 /* ---- dump ---- */
 
+/* ---- source lines: line_info and the program's BTF ---- */
+
+struct linfo {
+	struct bee_btf_data *btf;
+	struct bpf_line_info *recs;
+	uint32_t n;
+	uint32_t nr_skip; /* records already printed */
+	bool linum;
+	uint64_t *jited;  /* dump jited: each record's offset in the image */
+};
+
+/* The BTF object id's bytes, parsed; NULL when there is none. */
+static struct bee_btf_data *btf_by_id(struct bee *bee, uint32_t id)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.btf_id = id;
+	int fd = (int)bee_bpf(bee, BPF_BTF_GET_FD_BY_ID, &a, sizeof(a));
+	if (fd < 0)
+		return NULL;
+	struct bpf_btf_info bi = {0};
+	uint32_t len = sizeof(bi);
+	void *data = NULL;
+	struct bee_btf_data *btf = NULL;
+	if (bee_obj_get_info_by_fd(bee, fd, &bi, &len) == 0 && bi.btf_size &&
+	    (data = malloc(bi.btf_size))) {
+		uint32_t size = bi.btf_size;
+		memset(&bi, 0, sizeof(bi));
+		bi.btf = (uint64_t)(uintptr_t)data;
+		bi.btf_size = size;
+		len = sizeof(bi);
+		struct bee_error e;
+		bee_error_clear(&e);
+		if (bee_obj_get_info_by_fd(bee, fd, &bi, &len) == 0 && bi.btf_size == size)
+			btf = bee_btf_parse(data, size, NULL, &e);
+	}
+	free(data);
+	bee_close(bee, fd);
+	return btf;
+}
+
+/* The program's line_info and BTF, when it has them (else li->n is 0). */
+static void linfo_open(struct bee *bee, int fd, const struct bpf_prog_info *info, bool linum,
+		       struct linfo *li)
+{
+	memset(li, 0, sizeof(*li));
+	li->linum = linum;
+	if (!info->btf_id || !info->nr_line_info)
+		return;
+	uint32_t n = info->nr_line_info;
+	struct bpf_line_info *recs = calloc(n, sizeof(*recs));
+	if (!recs)
+		return;
+	struct bpf_prog_info q = {0};
+	q.nr_line_info = n;
+	q.line_info_rec_size = sizeof(*recs);
+	q.line_info = (uint64_t)(uintptr_t)recs;
+	uint32_t len = sizeof(q);
+	if (bee_obj_get_info_by_fd(bee, fd, &q, &len) < 0 || q.nr_line_info < n ||
+	    !(li->btf = btf_by_id(bee, info->btf_id))) {
+		free(recs);
+		return;
+	}
+	li->recs = recs;
+	li->n = n;
+}
+
+static void linfo_close(struct linfo *li)
+{
+	bee_btf_free(li->btf);
+	free(li->recs);
+	free(li->jited);
+	memset(li, 0, sizeof(*li));
+}
+
+/* Where record i starts: its instruction, or its native offset (jited). */
+static uint64_t linfo_key(const struct linfo *li, uint32_t i)
+{
+	return li->jited ? li->jited[i] : li->recs[i].insn_off;
+}
+
+/* libbpf's bpf_prog_linfo__lfind (__lfind_addr_func for jited): the last
+ * record at or before at, past the nr_skip already printed; NULL when
+ * none starts here. */
+static const struct bpf_line_info *linfo_find(const struct linfo *li, uint64_t at)
+{
+	if (li->nr_skip >= li->n || at < linfo_key(li, li->nr_skip))
+		return NULL;
+	uint32_t i = li->nr_skip;
+	while (i + 1 < li->n && linfo_key(li, i + 1) <= at)
+		i++;
+	return &li->recs[i];
+}
+
+/* bpftool's btf_dump_linfo_plain / _json for the record at at, if any. */
+static void linfo_print(struct linfo *li, uint64_t at, const char *prefix)
+{
+	const struct bpf_line_info *r = linfo_find(li, at);
+	if (!r)
+		return;
+	li->nr_skip++;
+	const char *line = bee_btf_str(li->btf, r->line_off);
+	const char *file = li->linum ? bee_btf_str(li->btf, r->file_name_off) : NULL;
+	unsigned num = BPF_LINE_INFO_LINE_NUM(r->line_col), col = BPF_LINE_INFO_LINE_COL(r->line_col);
+	if (line)
+		while (isspace((unsigned char)*line))
+			line++;
+	if (tool_g.json) {
+		if (line) {
+			jw_key("src");
+			jw_string(line);
+		}
+		if (li->linum) {
+			if (file) {
+				jw_key("file");
+				jw_string(file);
+			}
+			if (num) {
+				jw_key("line_num");
+				jw_int(num);
+			}
+			if (col) {
+				jw_key("line_col");
+				jw_int(col);
+			}
+		}
+		return;
+	}
+	if (!line)
+		return;
+	if (li->linum)
+		printf("%s%s [file:%s line_num:%u line_col:%u]\n", prefix, line, file ? file : "",
+		       num, col);
+	else
+		printf("%s%s\n", prefix, line);
+}
+
+
 static bool xlated_lddw(void *cookie, const struct bee_dinsn *d, size_t pc, char *buf, size_t len)
 {
 	(void)cookie, (void)pc;
@@ -268,7 +411,7 @@ static bool xlated_lddw(void *cookie, const struct bee_dinsn *d, size_t pc, char
 	return true;
 }
 
-static int dump_xlated(struct bee *bee, int fd, bool opcodes)
+static int dump_xlated(struct bee *bee, int fd, bool opcodes, bool linum)
 {
 	struct bpf_prog_info info = {0};
 	uint32_t len = sizeof(info);
@@ -277,10 +420,14 @@ static int dump_xlated(struct bee *bee, int fd, bool opcodes)
 		tool_err("can't get prog info: %s", strerror(err < 0 ? -err : EINVAL));
 		return 1;
 	}
+	struct linfo li;
+	linfo_open(bee, fd, &info, linum, &li);
 	uint32_t bytes = info.xlated_prog_len;
 	struct bpf_insn *insns = malloc(bytes);
-	if (!insns)
+	if (!insns) {
+		linfo_close(&li);
 		return 1;
+	}
 	memset(&info, 0, sizeof(info));
 	info.xlated_prog_len = bytes;
 	info.xlated_prog_insns = (uint64_t)(uintptr_t)insns;
@@ -305,6 +452,7 @@ static int dump_xlated(struct bee *bee, int fd, bool opcodes)
 			text[tl - 3] = 0; /* the kernel prints lddw without "ll" */
 		if (tool_g.json) {
 			jw_start_object();
+			linfo_print(&li, (uint32_t)pc, "; ");
 			jw_key("disasm");
 			jw_string(text);
 			if (opcodes) {
@@ -313,6 +461,7 @@ static int dump_xlated(struct bee *bee, int fd, bool opcodes)
 			}
 			jw_end_object();
 		} else {
+			linfo_print(&li, (uint32_t)pc, "; ");
 			printf("%4zu: (%02x) %s\n", pc, insns[pc].code, text);
 			if (opcodes) {
 				printf("       ");
@@ -325,10 +474,41 @@ static int dump_xlated(struct bee *bee, int fd, bool opcodes)
 	if (tool_g.json)
 		jw_end_array();
 	free(insns);
+	linfo_close(&li);
 	return 0;
 }
 
-static int dump_jited(struct bee *bee, int fd)
+static void jited_line(void *ctx, uint64_t off)
+{
+	linfo_print(ctx, off, "; ");
+}
+
+/* The image offsets of the line_info records (jited_line_info less the
+ * image's address), so that dump jited can print the source lines. */
+static void linfo_jited(struct bee *bee, int fd, struct linfo *li)
+{
+	if (!li->n)
+		return;
+	uint64_t *addrs = calloc(li->n, sizeof(*addrs));
+	uint64_t ksym = 0;
+	struct bpf_prog_info q = {0};
+	q.nr_jited_line_info = li->n;
+	q.jited_line_info_rec_size = sizeof(*addrs);
+	q.jited_line_info = (uint64_t)(uintptr_t)addrs;
+	q.nr_jited_ksyms = 1;
+	q.jited_ksyms = (uint64_t)(uintptr_t)&ksym;
+	uint32_t len = sizeof(q);
+	if (!addrs || bee_obj_get_info_by_fd(bee, fd, &q, &len) < 0 || q.nr_jited_line_info != li->n) {
+		free(addrs);
+		li->n = 0; /* no source lines then */
+		return;
+	}
+	for (uint32_t i = 0; i < li->n; i++)
+		addrs[i] -= ksym;
+	li->jited = addrs;
+}
+
+static int dump_jited(struct bee *bee, int fd, bool linum)
 {
 	struct bpf_prog_info info = {0};
 	uint32_t len = sizeof(info);
@@ -345,13 +525,19 @@ static int dump_jited(struct bee *bee, int fd)
 	uint8_t *image = malloc(bytes);
 	if (!image)
 		return 1;
+	struct linfo li;
+	linfo_open(bee, fd, &info, linum, &li);
+	linfo_jited(bee, fd, &li);
 	memset(&info, 0, sizeof(info));
 	info.jited_prog_len = bytes;
 	info.jited_prog_insns = (uint64_t)(uintptr_t)image;
 	len = sizeof(info);
 	bee_obj_get_info_by_fd(bee, fd, &info, &len);
-	int status = tool_print_native_image(image, bytes < info.jited_prog_len ? bytes
-										: info.jited_prog_len);
+	size_t n = bytes < info.jited_prog_len ? bytes : info.jited_prog_len;
+	int status = li.n && !tool_g.json
+			     ? tool_print_native_image_hooked(image, n, jited_line, &li)
+			     : tool_print_native_image(image, n);
+	linfo_close(&li);
 	free(image);
 	return status;
 }
@@ -376,12 +562,14 @@ static int do_dump(int argc, char **argv)
 	int used = prog_parse(argc - 1, argv + 1, &fds, &n);
 	if (used < 0)
 		return 1;
-	bool opcodes = false;
+	bool opcodes = false, linum = false;
 	for (int i = 1 + used; i < argc; i++) {
 		if (tool_is_prefix(argv[i], "opcodes"))
 			opcodes = true;
-		else if (tool_is_prefix(argv[i], "linum") || tool_is_prefix(argv[i], "visual"))
-			; /* no line info kept yet: accepted and ignored */
+		else if (tool_is_prefix(argv[i], "linum"))
+			linum = true;
+		else if (tool_is_prefix(argv[i], "visual"))
+			; /* no control-flow graph yet: accepted and ignored */
 		else {
 			tool_err("prog dump: unexpected '%s'", argv[i]);
 			free(fds);
@@ -390,8 +578,8 @@ static int do_dump(int argc, char **argv)
 	}
 	int status = 0;
 	for (size_t i = 0; i < n; i++)
-		status |= jited ? dump_jited(tool_g.bee, fds[i])
-				: dump_xlated(tool_g.bee, fds[i], opcodes);
+		status |= jited ? dump_jited(tool_g.bee, fds[i], linum)
+				: dump_xlated(tool_g.bee, fds[i], opcodes, linum);
 	free(fds);
 	return status;
 }
@@ -428,6 +616,7 @@ static int load(int argc, char **argv, bool all)
 		return 2;
 	}
 	const char *file = argv[0], *path = argv[1], *pinmaps = NULL;
+	bool autoattach = false;
 	int type = -1;
 	for (int i = 2; i < argc; i++) {
 		if (tool_is_prefix(argv[i], "type") && i + 1 < argc) {
@@ -439,7 +628,7 @@ static int load(int argc, char **argv, bool all)
 		} else if (tool_is_prefix(argv[i], "pinmaps") && i + 1 < argc) {
 			pinmaps = argv[++i];
 		} else if (tool_is_prefix(argv[i], "autoattach")) {
-			; /* nothing attaches in user space without an event source */
+			autoattach = true;
 		} else {
 			tool_err("prog load: unexpected '%s'", argv[i]);
 			return 2;
@@ -490,6 +679,27 @@ static int load(int argc, char **argv, bool all)
 			snprintf(pp, sizeof(pp), "%s/%s", path, bee_program_name(p));
 		else
 			snprintf(pp, sizeof(pp), "%s", path);
+		if (autoattach) {
+			/* bpftool: attach, pin the link instead of the program; a
+			 * program that cannot attach is pinned as it is */
+			struct bee_link *l = bee_program_attach(p);
+			int le = l ? bee_link_pin(l, pp) : -errno;
+			if (!l)
+				fprintf(stderr, "Warning: %s: not attached (%s); pinning the program\n",
+					bee_program_name(p), bee_object_error(obj));
+			else if (le < 0)
+				fprintf(stderr, "Warning: %s: attached to hook '%s', but bee cannot pin "
+						"links yet (%s): the link ends with this command; pinning "
+						"the program\n", bee_program_name(p), bee_link_hook(l),
+					strerror(-le));
+			bee_link_destroy(l);
+			if (l && le == 0) {
+				any = true;
+				if (!all)
+					break;
+				continue;
+			}
+		}
 		int e = bee_obj_pin(bee, bee_program_fd(p), pp);
 		if (e < 0) {
 			tool_err("failed to pin program %s at %s: %s", bee_program_name(p), pp,
