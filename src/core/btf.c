@@ -1,14 +1,16 @@
 /*
  * btf.c - BPF_BTF_LOAD: BTF objects an instance holds for programs and
- * maps to name.  This checks the header the way the kernel does first
- * (magic, version, flags, section bounds); parsing the types themselves is
- * the loader's job (src/loader/, issue "ELF/BTF/CO-RE loader").
+ * maps to name.  The header is checked first (magic, version, flags,
+ * section bounds), then every type with src/btf/ (the layer below the core
+ * that the loader uses too), as the kernel validates what it loads.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <linux/btf.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "btf/btf.h"
 #include "core/core.h"
 #include "util/epoch.h"
 
@@ -43,6 +45,8 @@ static int btf_check_header(const unsigned char *data, uint32_t size)
 		return -EINVAL;
 	if (h.type_off % 4 || h.str_len == 0)
 		return -EINVAL;
+	if (h.type_len == 0)
+		return -EINVAL; /* the kernel: "No type found" */
 	const unsigned char *strs = data + h.hdr_len + h.str_off;
 	if (strs[0] != 0 || strs[h.str_len - 1] != 0)
 		return -EINVAL; /* the string section starts with "" and ends in NUL */
@@ -61,6 +65,17 @@ int bee_cmd_btf_load(struct bee *bee, union bpf_attr *attr)
 	int err = btf_check_header(data, attr->btf_size);
 	if (err)
 		return err;
+	/* The whole blob, every kind, as the kernel's btf_parse does; the
+	 * reason goes to the log buffer when the caller gave one. */
+	struct bee_error e;
+	struct bee_btf_data *parsed = bee_btf_parse(data, attr->btf_size, NULL, &e);
+	if (!parsed) {
+		char *log = u64_to_ptr(attr->btf_log_buf);
+		if (log && attr->btf_log_size && attr->btf_log_level)
+			snprintf(log, attr->btf_log_size, "%s\n", e.msg);
+		return e.code ? e.code : -EINVAL;
+	}
+	bee_btf_free(parsed);
 	struct bee_btf *b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;

@@ -21,7 +21,7 @@
  * sizes, insn_off strictly increasing from 0 and inside the program, one
  * func_info per subprogram at its first instruction, a line_info at the
  * start of every subprogram, names and types that exist in the BTF (parsed
- * with the loader's src/loader/btf.c, as BPF_BTF_LOAD only checks headers).  The
+ * with src/btf/, the layer below the core).  The
  * program keeps the records and a reference to the BTF object; info
  * gives them back (btf_id, func_info, line_info).
  */
@@ -35,7 +35,7 @@
 
 #include "core/core.h"
 #include "isa/bpf_ext.h"
-#include "loader/btf.h"
+#include "btf/btf.h"
 #include "util/epoch.h"
 #include "util/sha256.h"
 

@@ -46,7 +46,7 @@
 #include <linux/bpf.h>
 
 #include "bee/error.h"
-#include "loader/btf.h"
+#include "btf/btf.h"
 
 /* The helper id a poisoned instruction calls: 0xbad2310, "bad relo". */
 #define BEE_CORE_POISON_HELPER 195896080

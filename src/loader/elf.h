@@ -13,7 +13,7 @@
  * programs, maps, externs) that the rest of the loader reads without
  * further checks.  Nothing here knows a target or the bee core: this is
  * a pure parser.  The BTF in .BTF/.BTF.ext and .maps is handed on raw;
- * loader/btf.c interprets it.
+ * btf/btf.c interprets it.
  *
  * Lifetimes: every pointer an accessor returns (names, data, tables)
  * lives until bee_elf_close().  Section data points into the reader's

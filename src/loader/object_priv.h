@@ -12,7 +12,7 @@
 #include <stdarg.h>
 
 #include "bee/object.h"
-#include "loader/btf.h"
+#include "btf/btf.h"
 #include "loader/elf.h"
 
 enum omap_kind {

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/btf.h"
+#include "btf/btf.h"
 
 static void query_all(const struct bee_btf_data *btf)
 {

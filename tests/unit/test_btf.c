@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loader/btf.h"
+#include "btf/btf.h"
 #include "objfile.h"
 #include "unit.h"
 

@@ -669,17 +669,39 @@ static void test_links_and_btf(struct bee *bee)
 	bee_close(bee, prog);
 	bee_close(bee, arr);
 
-	/* BTF: a minimal valid blob (no types, the empty string) and bad ones */
+	/* BTF: a minimal valid blob (one INT "int") and bad ones: every type
+	 * is validated, as the kernel does (a blob without types is refused:
+	 * "No type found") */
 	struct {
 		struct btf_header h;
-		char strs[1];
+		struct btf_type t;
+		uint32_t int_info;
+		char strs[5];
 	} blob = {{.magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(struct btf_header),
-		   .str_len = 1}, {0}};
+		   .type_len = sizeof(struct btf_type) + 4, .str_off = sizeof(struct btf_type) + 4,
+		   .str_len = 5},
+		  {.name_off = 1, .info = BTF_KIND_INT << 24, .size = 4},
+		  BTF_INT_SIGNED << 24 | 32,
+		  "\0int"};
 	memset(&a, 0, sizeof(a));
 	a.btf = (uint64_t)(uintptr_t)&blob;
-	a.btf_size = sizeof(blob);
+	a.btf_size = sizeof(struct btf_header) + sizeof(struct btf_type) + 4 + 5; /* no padding */
+	char log[256] = "";
+	a.btf_log_buf = (uint64_t)(uintptr_t)log;
+	a.btf_log_size = sizeof(log);
+	a.btf_log_level = 1;
 	int btf = (int)bee_bpf(bee, BPF_BTF_LOAD, &a, sizeof(a));
-	CHECK(btf >= 3, "btf load: %d", btf);
+	CHECK(btf >= 3, "btf load: %d %s", btf, log);
+	blob.int_info = BTF_INT_SIGNED << 24 | 40; /* 40 bits in 4 bytes */
+	CHECK(bee_bpf(bee, BPF_BTF_LOAD, &a, sizeof(a)) == -EINVAL && log[0],
+	      "a bad INT is refused, with a reason in the log: %s", log);
+	blob.int_info = BTF_INT_SIGNED << 24 | 32;
+	blob.h.type_len = 0;
+	blob.h.str_off = 0;
+	blob.h.str_len = 5;
+	a.btf_size = sizeof(struct btf_header) + 5;
+	memmove(&blob.t, blob.strs, 5);
+	CHECK(bee_bpf(bee, BPF_BTF_LOAD, &a, sizeof(a)) == -EINVAL, "no types");
 	blob.h.magic = 0x1234;
 	CHECK(bee_bpf(bee, BPF_BTF_LOAD, &a, sizeof(a)) == -EINVAL, "bad BTF magic");
 	uint32_t id = 0;

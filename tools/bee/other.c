@@ -37,7 +37,7 @@
 
 #include "bee/bee.h"
 #include "bee_tool.h"
-#include "loader/btf.h"
+#include "btf/btf.h"
 #include "loader/elf.h"
 
 /* ---- btf ---- */

@@ -30,7 +30,7 @@
 #include "bee/object.h"
 #include "bee_tool.h"
 #include "isa/disasm.h"
-#include "loader/btf.h"
+#include "btf/btf.h"
 
 static void prog_help(FILE *out)
 {

@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/btf.h"
+#include "btf/btf.h"
 
 #define KSYM_NAME_LEN 128 /* the kernel's limit on names it checks */
 

@@ -1,5 +1,7 @@
 /*
- * loader/btf.h - BTF and .BTF.ext: parse, validate, query, print.
+ * btf/btf.h - BTF and .BTF.ext: parse, validate, query, print (a layer of
+ * its own below the core, which validates BPF_BTF_LOAD with it, and the
+ * loader).
  *
  * Theory of operation
  * -------------------

@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/btf.h"
+#include "btf/btf.h"
 
 struct ext_header {
 	uint16_t magic;

@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/btf.h"
+#include "btf/btf.h"
 
 /* ---- raw ------------------------------------------------------------------ */
 
