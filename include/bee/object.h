@@ -132,8 +132,19 @@ const char *bee_program_log(const struct bee_program *prog);
  * Kernel target: raw_tp/NAME with BPF_RAW_TRACEPOINT_OPEN; fentry, fexit,
  * fmod_ret, tp_btf, lsm with BPF_RAW_TRACEPOINT_OPEN on the program's
  * attach_btf_id (resolved at load from /sys/kernel/btf/vmlinux); iter
- * with BPF_LINK_CREATE (BPF_TRACE_ITER).  kprobe, uprobe, tracepoint and
- * usdt (perf_event_open) and the network hooks give -EOPNOTSUPP for now.
+ * with BPF_LINK_CREATE (BPF_TRACE_ITER).  kprobe/FUNC[+OFF],
+ * kretprobe/FUNC, uprobe/PATH:FUNC[+OFF] (FUNC found in PATH's .symtab or
+ * .dynsym, or PATH:+OFF / PATH:0xOFF as a file offset), uretprobe and
+ * tracepoint/CAT/NAME (tp/...) with perf_event_open(2) (the kprobe/uprobe
+ * PMU's dynamic type, config1 the name or path, config2 the offset, the
+ * PMU format's retprobe bit; PERF_TYPE_TRACEPOINT with the id under
+ * /sys/kernel/tracing/events, tracefs mounted there if absent, or
+ * /sys/kernel/debug/tracing), all processes (pid -1, cpu 0, as libbpf),
+ * then BPF_LINK_CREATE (BPF_PERF_EVENT), or PERF_EVENT_IOC_SET_BPF +
+ * _ENABLE where the kernel has no perf links; the link owns the perf
+ * event and closes it on destroy.  A kernel without the PMU gives
+ * -EOPNOTSUPP naming the sysfs file.  usdt, ksyscall, kprobe.multi/
+ * uprobe.multi and the network hooks give -EOPNOTSUPP for now.
  */
 struct bee_link *bee_program_attach(struct bee_program *prog);
 /* The link's handle in its target (the kernel's fd, or a bee handle). */

@@ -30,6 +30,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -1445,7 +1452,8 @@ struct oextern *obj_extern_of(struct bee_object *obj, const struct bee_elf_symbo
 
 struct bee_link {
 	struct bee_target target;
-	int fd;
+	int fd;      /* the BPF link, or the perf event when attached by ioctl */
+	int perf_fd; /* kprobe/uprobe/tracepoint: the perf event it owns, or -1 */
 	char *hook;
 };
 
@@ -1479,6 +1487,7 @@ static struct bee_link *link_new(struct bee_object *obj, long fd, const char *ho
 	}
 	l->target = obj->target;
 	l->fd = (int)fd;
+	l->perf_fd = -1;
 	l->hook = h;
 	return l;
 }
@@ -1493,6 +1502,293 @@ static struct bee_link *attach_fail(struct bee_object *obj, int code, const char
 	va_end(ap);
 	errno = -code;
 	return NULL;
+}
+
+/* ---- perf-event attach (kprobe, uprobe, tracepoint) on the kernel ----
+ *
+ * As libbpf: a perf event is opened for the probe or tracepoint
+ * (perf_event_open(2): the kprobe/uprobe PMU's dynamic type with config1
+ * the function name or path and config2 the offset, the retprobe bit from
+ * the PMU's format; PERF_TYPE_TRACEPOINT with the tracefs event id), and
+ * the program is linked to it with BPF_LINK_CREATE (BPF_PERF_EVENT), or,
+ * where the kernel refuses that, with PERF_EVENT_IOC_SET_BPF and
+ * PERF_EVENT_IOC_ENABLE.  The link owns the perf event fd. */
+
+static int read_small_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, size - 1);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	buf[n] = 0;
+	return 0;
+}
+
+/* The dynamic PMU type of "kprobe"/"uprobe" and its retprobe config bit. */
+static int probe_pmu(const char *pmu, bool ret, __u32 *type, __u64 *config)
+{
+	char path[128], buf[64];
+	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/type", pmu);
+	int err = read_small_file(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	char *end;
+	unsigned long t = strtoul(buf, &end, 10);
+	if (end == buf)
+		return -EINVAL;
+	*type = (uint32_t)t;
+	*config = 0;
+	if (ret) {
+		snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/format/retprobe", pmu);
+		err = read_small_file(path, buf, sizeof(buf));
+		if (err)
+			return err;
+		unsigned bit;
+		if (sscanf(buf, "config:%u", &bit) != 1 || bit > 63)
+			return -EINVAL;
+		*config = 1ull << bit;
+	}
+	return 0;
+}
+
+static long perf_open(struct perf_event_attr *attr, int pid, int cpu)
+{
+	long fd = syscall(__NR_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The tracefs id of CAT/NAME; tracefs is mounted at /sys/kernel/tracing
+ * when neither it nor debugfs's tracing directory has events. */
+static int tracepoint_id(const char *cat, const char *name, uint64_t *id)
+{
+	static const char *const roots[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
+	char path[4096], buf[64];
+	int err = -ENOENT;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+			snprintf(path, sizeof(path), "%s/events/%s/%s/id", roots[i], cat, name);
+			err = read_small_file(path, buf, sizeof(buf));
+			if (!err) {
+				char *end;
+				*id = strtoull(buf, &end, 10);
+				return end == buf ? -EINVAL : 0;
+			}
+		}
+		if (pass || access("/sys/kernel/tracing/events", F_OK) == 0 ||
+		    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+			break;
+		if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+			break;
+	}
+	return err;
+}
+
+/* The file offset of function FUNC in the ELF file PATH (its .symtab or
+ * .dynsym), as libbpf's elf_find_func_offset. */
+static int elf_func_offset(const char *path, const char *func, uint64_t *off, const char **why)
+{
+	*why = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+		close(fd);
+		*why = "not an ELF file";
+		return -ENOEXEC;
+	}
+	size_t size = (size_t)st.st_size;
+	const unsigned char *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -errno;
+	int err = -ENOENT;
+	*why = "function not found in its symbol tables";
+	const Elf64_Ehdr *eh = (const void *)m;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh->e_shoff > size || (size - eh->e_shoff) / sizeof(Elf64_Shdr) < eh->e_shnum ||
+	    eh->e_phoff > size || (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum) {
+		*why = "not a well-formed 64-bit ELF file";
+		err = -ENOEXEC;
+		goto out;
+	}
+	const Elf64_Shdr *sh = (const void *)(m + eh->e_shoff);
+	uint64_t vaddr = 0;
+	bool found = false;
+	for (int pass = 0; pass < 2 && !found; pass++) {
+		uint32_t want = pass ? SHT_DYNSYM : SHT_SYMTAB;
+		for (unsigned i = 0; i < eh->e_shnum && !found; i++) {
+			if (sh[i].sh_type != want || sh[i].sh_link >= eh->e_shnum ||
+			    sh[i].sh_entsize != sizeof(Elf64_Sym))
+				continue;
+			const Elf64_Shdr *strs = &sh[sh[i].sh_link];
+			if (sh[i].sh_offset > size || size - sh[i].sh_offset < sh[i].sh_size ||
+			    strs->sh_offset > size || size - strs->sh_offset < strs->sh_size)
+				continue;
+			const Elf64_Sym *sym = (const void *)(m + sh[i].sh_offset);
+			const char *str = (const char *)m + strs->sh_offset;
+			size_t n = sh[i].sh_size / sizeof(Elf64_Sym);
+			for (size_t k = 0; k < n; k++) {
+				if (ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC || !sym[k].st_value ||
+				    sym[k].st_name >= strs->sh_size)
+					continue;
+				const char *nm = str + sym[k].st_name;
+				size_t max = strs->sh_size - sym[k].st_name;
+				size_t fl = strlen(func);
+				if (fl < max && !memcmp(nm, func, fl) &&
+				    (nm[fl] == 0 || (nm[fl] == '@' && pass))) {
+					vaddr = sym[k].st_value;
+					found = true;
+					break;
+				}
+			}
+		}
+	}
+	if (!found)
+		goto out;
+	const Elf64_Phdr *ph = (const void *)(m + eh->e_phoff);
+	for (unsigned i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X) && vaddr >= ph[i].p_vaddr &&
+		    vaddr - ph[i].p_vaddr < ph[i].p_memsz) {
+			*off = vaddr - ph[i].p_vaddr + ph[i].p_offset;
+			err = 0;
+			goto out;
+		}
+	*why = "function is in no executable segment";
+	err = -ENOENT;
+out:
+	munmap((void *)m, size);
+	return err;
+}
+
+/* Link prog to the perf event pfd; the link takes pfd (closed on failure). */
+static struct bee_link *perf_link(struct bee_object *obj, struct bee_program *p, int pfd,
+				  const char *hook, const char *what)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.link_create.prog_fd = (uint32_t)p->fd;
+	a.link_create.target_fd = (uint32_t)pfd;
+	a.link_create.attach_type = BPF_PERF_EVENT;
+	long fd = tbpf(obj, BPF_LINK_CREATE, &a);
+	int lfd = -1;
+	if (fd >= 0) {
+		lfd = (int)fd;
+	} else if (fd == -EINVAL || fd == -EOPNOTSUPP || fd == -ENOTSUP) {
+		/* no BPF perf links (before 5.15): the ioctls */
+		if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, p->fd) < 0 ||
+		    ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
+			int e = -errno;
+			close(pfd);
+			return attach_fail(obj, e, "prog '%s': %s: PERF_EVENT_IOC_SET_BPF failed: %s",
+					   p->eprog->name, what, bee_strerror(e));
+		}
+	} else {
+		close(pfd);
+		return attach_fail(obj, (int)fd, "prog '%s': %s: BPF_LINK_CREATE (BPF_PERF_EVENT) "
+						 "failed: %s", p->eprog->name, what, bee_strerror((int)fd));
+	}
+	struct bee_link *l = calloc(1, sizeof(*l));
+	char *h = strdup(hook);
+	if (!l || !h) {
+		free(l);
+		free(h);
+		if (lfd >= 0)
+			tclose(obj, lfd);
+		close(pfd);
+		errno = ENOMEM;
+		obj_err(obj, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	l->target = obj->target;
+	l->fd = lfd >= 0 ? lfd : pfd;
+	l->perf_fd = pfd;
+	l->hook = h;
+	return l;
+}
+
+static struct bee_link *attach_perf(struct bee_object *obj, struct bee_program *p,
+				    const struct bee_sec_def *def, const struct bee_sec_target *t)
+{
+	const char *name = p->eprog->name;
+	bool ret = def->flags & BEE_SEC_RETPROBE;
+	struct perf_event_attr pa;
+	memset(&pa, 0, sizeof(pa));
+	pa.size = sizeof(pa);
+	pa.sample_period = 1;
+	pa.wakeup_events = 1;
+	char what[600], hook[512];
+	int cpu = 0, pid = -1;
+	if (def->target == BEE_SEC_TARGET_KPROBE) {
+		if (!t->func)
+			return attach_fail(obj, -ESRCH, "prog '%s': section '%s' names no function",
+					   name, p->sec_name);
+		snprintf(what, sizeof(what), "%s '%s+0x%llx'", ret ? "kretprobe" : "kprobe", t->func,
+			 (unsigned long long)t->offset);
+		snprintf(hook, sizeof(hook), "%s", t->func);
+		int err = probe_pmu("kprobe", ret, &pa.type, &pa.config);
+		if (err)
+			return attach_fail(obj, err == -ENOENT ? -EOPNOTSUPP : err,
+					   "prog '%s': %s: this kernel has no kprobe PMU "
+					   "(/sys/bus/event_source/devices/kprobe%s: %s; "
+					   "CONFIG_KPROBES off?)", name, what,
+					   ret ? "/format/retprobe" : "/type", bee_strerror(err));
+		pa.config1 = (uint64_t)(uintptr_t)t->func;
+		pa.config2 = t->offset;
+	} else if (def->target == BEE_SEC_TARGET_UPROBE) {
+		if (!t->path)
+			return attach_fail(obj, -ESRCH, "prog '%s': section '%s' names no "
+							"'<path>:<function>'", name, p->sec_name);
+		const char *fn = t->func ? t->func : "";
+		snprintf(what, sizeof(what), "%s '%s:%s+0x%llx'", ret ? "uretprobe" : "uprobe",
+			 t->path, fn, (unsigned long long)t->offset);
+		snprintf(hook, sizeof(hook), "%s:%s", t->path, fn);
+		uint64_t off = 0;
+		const char *why = "";
+		char *end;
+		unsigned long long raw = strtoull(fn, &end, 0);
+		int err = 0;
+		if (!fn[0] || (*end == 0 && end != fn))
+			off = fn[0] ? raw : 0; /* "path:+0x1234" / "path:0x1234": file offsets */
+		else
+			err = elf_func_offset(t->path, fn, &off, &why);
+		if (err)
+			return attach_fail(obj, err, "prog '%s': %s: resolving the function in '%s': "
+						     "%s%s%s", name, what, t->path, bee_strerror(err),
+					   why[0] ? ": " : "", why);
+		err = probe_pmu("uprobe", ret, &pa.type, &pa.config);
+		if (err)
+			return attach_fail(obj, err == -ENOENT ? -EOPNOTSUPP : err,
+					   "prog '%s': %s: this kernel has no uprobe PMU (%s; "
+					   "CONFIG_UPROBE_EVENTS off?)", name, what,
+					   bee_strerror(err));
+		pa.config1 = (uint64_t)(uintptr_t)t->path;
+		pa.config2 = off + t->offset;
+	} else { /* tracepoint */
+		if (!t->category || !t->name)
+			return attach_fail(obj, -ESRCH, "prog '%s': section '%s' names no "
+							"'<category>/<name>' tracepoint", name, p->sec_name);
+		snprintf(what, sizeof(what), "tracepoint '%s/%s'", t->category, t->name);
+		snprintf(hook, sizeof(hook), "%s/%s", t->category, t->name);
+		uint64_t id = 0;
+		int err = tracepoint_id(t->category, t->name, &id);
+		if (err)
+			return attach_fail(obj, err, "prog '%s': %s: reading its id under "
+						     "/sys/kernel/tracing/events (or debug/tracing) "
+						     "failed: %s", name, what, bee_strerror(err));
+		pa.type = PERF_TYPE_TRACEPOINT;
+		pa.config = id;
+	}
+	long pfd = perf_open(&pa, pid, cpu);
+	if (pfd < 0)
+		return attach_fail(obj, (int)pfd, "prog '%s': %s: perf_event_open failed: %s", name,
+				   what, bee_strerror((int)pfd));
+	return perf_link(obj, p, (int)pfd, hook, what);
 }
 
 struct bee_link *bee_program_attach(struct bee_program *p)
@@ -1557,6 +1853,11 @@ struct bee_link *bee_program_attach(struct bee_program *p)
 		a.raw_tracepoint.prog_fd = (uint32_t)p->fd;
 		fd = tbpf(obj, BPF_RAW_TRACEPOINT_OPEN, &a);
 		how = "BPF_RAW_TRACEPOINT_OPEN";
+	} else if (def->target == BEE_SEC_TARGET_KPROBE || def->target == BEE_SEC_TARGET_UPROBE ||
+		   def->target == BEE_SEC_TARGET_TRACEPOINT) {
+		link = attach_perf(obj, p, def, &t);
+		bee_sec_target_free(&t);
+		return link;
 	} else if (def->prog_type == BPF_PROG_TYPE_TRACING &&
 		   def->attach_type == BPF_TRACE_ITER) {
 		a.link_create.prog_fd = (uint32_t)p->fd;
@@ -1572,9 +1873,9 @@ struct bee_link *bee_program_attach(struct bee_program *p)
 	if (!how)
 		attach_fail(obj, -EOPNOTSUPP, "prog '%s': section '%s': attaching '%s' programs to "
 					      "the kernel is not supported yet (bee attaches raw_tp, "
-					      "fentry, fexit, fmod_ret, tp_btf, lsm and iter; kprobe, "
-					      "uprobe, tracepoint and usdt need perf_event_open, not "
-					      "written yet)", name, p->sec_name, def->prefix);
+					      "fentry, fexit, fmod_ret, tp_btf, lsm, iter, kprobe, "
+					      "kretprobe, uprobe, uretprobe and tracepoint)",
+			    name, p->sec_name, def->prefix);
 	else if (fd < 0)
 		attach_fail(obj, (int)fd, "prog '%s': section '%s': %s failed: %s", name,
 			    p->sec_name, how, bee_strerror((int)fd));
@@ -1610,7 +1911,15 @@ int bee_link_destroy(struct bee_link *link)
 {
 	if (!link)
 		return 0;
-	int r = link->fd >= 0 ? link->target.close(link->target.ctx, link->fd) : 0;
+	int r = 0;
+	if (link->fd >= 0 && link->fd != link->perf_fd)
+		r = link->target.close(link->target.ctx, link->fd);
+	if (link->perf_fd >= 0) {
+		if (link->fd == link->perf_fd) /* attached by ioctl */
+			(void)ioctl(link->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+		if (close(link->perf_fd) && !r)
+			r = -errno;
+	}
 	free(link->hook);
 	free(link);
 	return r;

@@ -160,6 +160,10 @@ has btf "^\[[0-9]+\] FUNC 'count_len'"
 ok btfc btf dump file "$objs/obj_counter.bpf.o" format c
 has btfc 'count_len|__u32|unsigned int'
 ok links link show
+err ldetach link detach id 4000000
+grep -q 'get link by id (4000000)' "$tmp/ldetach.err" || fail "link detach of a missing id: $(cat "$tmp/ldetach.err")"
+err ldetachp link detach pinned dir/again
+grep -q 'not a link' "$tmp/ldetachp.err" || fail "link detach of a program: $(cat "$tmp/ldetachp.err")"
 
 # ---- the trace pipe across processes ----
 ok hload prog load "$objs/obj_printk.bpf.o" hello

@@ -8,6 +8,7 @@
  * printers: raw (bpftool's `[id] KIND 'name' ...` lines, the default) or
  * format c (a header a C compiler accepts).
  *
+ * link detach (id N | pinned PATH) detaches with BPF_LINK_DETACH.
  * link show lists the instance's links as bpftool does (`ID: TYPE  prog
  * PROG_ID`).  Links are not pinned across processes yet, so a new
  * invocation shows only what it made itself.
@@ -110,8 +111,11 @@ int cmd_btf(int argc, char **argv)
 
 static void link_help(FILE *out)
 {
-	fprintf(out, "Usage: bee link { show | list } [id LINK_ID]\n"
+	fprintf(out, "Usage: bee link { show | list } [LINK]\n"
+		     "       bee link detach LINK\n"
 		     "       bee link help\n"
+		     "\n"
+		     "       LINK := { id LINK_ID | pinned FILE }\n"
 		     "\n"
 		     "Links live in the process that made them (not yet kept in the pin directory).\n");
 }
@@ -145,24 +149,80 @@ static void show_link(struct bee *bee, int fd)
 	tool_print_fields(f, sizeof(f) / sizeof(f[0]));
 }
 
+/* LINK := id LINK_ID | pinned FILE: a handle in the instance, or -1 (the
+ * message printed; *usage set for a malformed LINK). */
+static int link_parse_fd(struct bee *bee, int argc, char **argv, bool *usage)
+{
+	*usage = false;
+	if (argc != 2 || (!tool_is_prefix(argv[0], "id") && !tool_is_prefix(argv[0], "pinned"))) {
+		tool_err("expected 'id LINK_ID' or 'pinned FILE'");
+		*usage = true;
+		return -1;
+	}
+	if (tool_is_prefix(argv[0], "id")) {
+		uint32_t id;
+		if (tool_parse_u32(argv[1], "id", &id)) {
+			*usage = true;
+			return -1;
+		}
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.link_id = id;
+		int fd = (int)bee_bpf(bee, BPF_LINK_GET_FD_BY_ID, &a, sizeof(a));
+		if (fd < 0)
+			tool_err("get link by id (%u): %s", id, strerror(-fd));
+		return fd < 0 ? -1 : fd;
+	}
+	int fd = bee_obj_get(bee, argv[1]);
+	if (fd < 0) {
+		tool_err("bpf obj get (%s): %s", argv[1], strerror(-fd));
+		return -1;
+	}
+	if (tool_fd_kind(bee, fd) != TOOL_FD_LINK) {
+		tool_err("%s: not a link", argv[1]);
+		bee_close(bee, fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* bee link detach LINK: BPF_LINK_DETACH; the link object stays (pinned
+ * or held) but no longer runs its program, as bpftool's. */
+static int link_detach(int argc, char **argv)
+{
+	struct bee *bee = tool_bee();
+	if (!bee)
+		return 1;
+	bool usage;
+	int fd = link_parse_fd(bee, argc, argv, &usage);
+	if (fd < 0)
+		return usage ? 2 : 1;
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.link_detach.link_fd = (uint32_t)fd;
+	long r = bee_bpf(bee, BPF_LINK_DETACH, &a, sizeof(a));
+	bee_close(bee, fd);
+	if (r < 0) {
+		tool_err("link detach failed: %s", strerror((int)-r));
+		return 1;
+	}
+	if (tool_g.json)
+		printf("null\n");
+	return 0;
+}
+
 static int link_show(int argc, char **argv)
 {
 	struct bee *bee = tool_bee();
 	if (!bee)
 		return 1;
-	if (argc >= 2 && tool_is_prefix(argv[0], "id")) {
-		uint32_t id;
-		if (tool_parse_u32(argv[1], "id", &id))
-			return 2;
-		union bpf_attr a;
-		memset(&a, 0, sizeof(a));
-		a.link_id = id;
-		int fd = (int)bee_bpf(bee, BPF_LINK_GET_FD_BY_ID, &a, sizeof(a));
-		if (fd < 0) {
-			tool_err("get link by id (%u): %s", id, strerror(-fd));
-			return 1;
-		}
+	if (argc > 0) {
+		bool usage;
+		int fd = link_parse_fd(bee, argc, argv, &usage);
+		if (fd < 0)
+			return usage ? 2 : 1;
 		show_link(bee, fd);
+		bee_close(bee, fd);
 		return 0;
 	}
 	if (argc > 0) {
@@ -192,7 +252,8 @@ static int link_show(int argc, char **argv)
 	return 0;
 }
 
-static const struct tool_cmd link_cmds[] = {{"show", link_show}, {"list", link_show}, {NULL, NULL}};
+static const struct tool_cmd link_cmds[] = {
+	{"show", link_show}, {"list", link_show}, {"detach", link_detach}, {NULL, NULL}};
 
 int cmd_link(int argc, char **argv)
 {
