@@ -1,0 +1,823 @@
+/*
+ * kernel_oracle.c - the verifier corpus (tests/verifier/NAME.vdata) against a
+ * verdict source.
+ *
+ * Every test of the corpus is a small program with a program type, the maps
+ * it uses and a label: accept, or reject with a substring of the verifier's
+ * message.  This runner parses the corpus, assembles each program with
+ * bee_asm, and asks a verdict source ("target") whether it accepts it.  The
+ * only target today is the kernel (BPF_PROG_LOAD at log_level 1, maps
+ * created with BPF_MAP_CREATE and passed through fd_array so that the
+ * programs' map[idx:N] need no patching); bee's own verifier becomes a
+ * second row of the targets table.
+ *
+ *   kernel_oracle [--target NAME] [--verbose] [--log NAME] [FILE_OR_DIR...]
+ *
+ * Exit status: 0 when every test agrees with its label, 1 on any
+ * disagreement or corpus error, 77 (SKIP) when the target is unavailable
+ * (no bpf() here).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/btf.h>
+
+#include "bee/error.h"
+#include "bee/insn.h"
+
+#define MAX_MAPS 8
+#define LOG_SIZE (4u << 20)
+
+/* ---- the corpus ------------------------------------------------------------ */
+
+struct vmap {
+	enum bpf_map_type type;
+	uint32_t key_size, value_size, max_entries, flags;
+};
+
+struct vtest {
+	const char *file; /* base name of the .vdata file */
+	char *name;
+	unsigned line; /* of the "==" line */
+	enum bpf_prog_type prog_type;
+	const char *type_name;
+	enum bpf_attach_type attach_type;
+	bool has_attach_type;
+	uint32_t prog_flags;
+	struct vmap maps[MAX_MAPS];
+	unsigned n_maps;
+	char *asm_text;
+	bool expect_accept;
+	char *expect_msg; /* for reject: a substring the log must contain */
+	bool has_expect;
+	bool btf;  /* give the kernel BTF func_info: one static "int fN(void)" per subprogram */
+	bool slow; /* takes seconds (the 1,000,000-instruction limit): only with --slow */
+};
+
+struct name_val {
+	const char *name;
+	unsigned val;
+};
+
+static const struct name_val prog_types[] = {
+	{"socket_filter", BPF_PROG_TYPE_SOCKET_FILTER},
+	{"kprobe", BPF_PROG_TYPE_KPROBE},
+	{"tc", BPF_PROG_TYPE_SCHED_CLS},
+	{"sched_cls", BPF_PROG_TYPE_SCHED_CLS},
+	{"sched_act", BPF_PROG_TYPE_SCHED_ACT},
+	{"tracepoint", BPF_PROG_TYPE_TRACEPOINT},
+	{"xdp", BPF_PROG_TYPE_XDP},
+	{"perf_event", BPF_PROG_TYPE_PERF_EVENT},
+	{"cgroup_skb", BPF_PROG_TYPE_CGROUP_SKB},
+	{"cgroup_sock", BPF_PROG_TYPE_CGROUP_SOCK},
+	{"lwt_in", BPF_PROG_TYPE_LWT_IN},
+	{"sk_skb", BPF_PROG_TYPE_SK_SKB},
+	{"raw_tp", BPF_PROG_TYPE_RAW_TRACEPOINT},
+	{"raw_tracepoint", BPF_PROG_TYPE_RAW_TRACEPOINT},
+	{"flow_dissector", BPF_PROG_TYPE_FLOW_DISSECTOR},
+	{"syscall", BPF_PROG_TYPE_SYSCALL},
+};
+
+static const struct name_val map_types[] = {
+	{"hash", BPF_MAP_TYPE_HASH},
+	{"array", BPF_MAP_TYPE_ARRAY},
+	{"prog_array", BPF_MAP_TYPE_PROG_ARRAY},
+	{"percpu_hash", BPF_MAP_TYPE_PERCPU_HASH},
+	{"percpu_array", BPF_MAP_TYPE_PERCPU_ARRAY},
+	{"lru_hash", BPF_MAP_TYPE_LRU_HASH},
+	{"queue", BPF_MAP_TYPE_QUEUE},
+	{"stack", BPF_MAP_TYPE_STACK},
+	{"ringbuf", BPF_MAP_TYPE_RINGBUF},
+	{"perf_event_array", BPF_MAP_TYPE_PERF_EVENT_ARRAY},
+};
+
+static const struct name_val attach_types[] = {
+	{"cgroup_inet_ingress", BPF_CGROUP_INET_INGRESS},
+	{"cgroup_inet_egress", BPF_CGROUP_INET_EGRESS},
+	{"cgroup_inet_sock_create", BPF_CGROUP_INET_SOCK_CREATE},
+	{"xdp", BPF_XDP},
+};
+
+static const struct name_val prog_flag_names[] = {
+	{"strict_alignment", BPF_F_STRICT_ALIGNMENT},
+	{"any_alignment", BPF_F_ANY_ALIGNMENT},
+	{"sleepable", BPF_F_SLEEPABLE},
+	{"xdp_has_frags", BPF_F_XDP_HAS_FRAGS},
+};
+
+static bool lookup(const struct name_val *t, size_t n, const char *s, unsigned *out)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t[i].name, s) == 0) {
+			*out = t[i].val;
+			return true;
+		}
+	return false;
+}
+#define LOOKUP(t, s, out) lookup(t, sizeof(t) / sizeof((t)[0]), s, out)
+
+struct corpus {
+	struct vtest *tests;
+	size_t n, cap;
+	unsigned errors;
+};
+
+static bool isalpha_ascii(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (!p) {
+		perror("strdup");
+		exit(1);
+	}
+	return p;
+}
+
+static void corpus_error(struct corpus *c, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s:%u: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	c->errors++;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t len = strlen(s);
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
+		       s[len - 1] == '\r'))
+		s[--len] = '\0';
+	return s;
+}
+
+/* Append a line to a growing malloc'd text. */
+static void text_append(char **text, size_t *len, const char *line)
+{
+	size_t add = strlen(line);
+	char *p = realloc(*text, *len + add + 2);
+	if (!p) {
+		perror("realloc");
+		exit(1);
+	}
+	memcpy(p + *len, line, add);
+	*len += add;
+	p[(*len)++] = '\n';
+	p[*len] = '\0';
+	*text = p;
+}
+
+/* A test is complete: check it has what it needs. */
+static void finish_test(struct corpus *c, struct vtest *t)
+{
+	if (!t->type_name)
+		corpus_error(c, t->file, t->line, "test '%s' has no '-- type'", t->name);
+	if (!t->asm_text)
+		corpus_error(c, t->file, t->line, "test '%s' has no '-- asm'", t->name);
+	if (!t->has_expect)
+		corpus_error(c, t->file, t->line, "test '%s' has neither '-- accept' nor '-- reject'",
+			     t->name);
+	for (size_t i = 0; i + 1 < c->n; i++)
+		if (strcmp(c->tests[i].file, t->file) == 0 && strcmp(c->tests[i].name, t->name) == 0)
+			corpus_error(c, t->file, t->line, "duplicate test name '%s'", t->name);
+}
+
+/* The reject message: the rest of the line, without surrounding quotes. */
+static char *parse_message(char *s)
+{
+	s = trim(s);
+	size_t len = strlen(s);
+	if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
+		s[len - 1] = '\0';
+		s++;
+	}
+	return xstrdup(s);
+}
+
+static void parse_section(struct corpus *c, struct vtest *t, const char *file, unsigned line,
+			  char *hdr, bool *in_asm)
+{
+	char *word = hdr, *rest = hdr;
+	while (*rest && *rest != ' ' && *rest != '\t')
+		rest++;
+	if (*rest)
+		*rest++ = '\0';
+	rest = trim(rest);
+	*in_asm = false;
+	unsigned v;
+	if (strcmp(word, "type") == 0) {
+		if (!LOOKUP(prog_types, rest, &v)) {
+			corpus_error(c, file, line, "unknown program type '%s'", rest);
+			return;
+		}
+		t->prog_type = (enum bpf_prog_type)v;
+		t->type_name = file; /* replaced below by a stable string */
+		for (size_t i = 0; i < sizeof(prog_types) / sizeof(prog_types[0]); i++)
+			if (strcmp(prog_types[i].name, rest) == 0)
+				t->type_name = prog_types[i].name;
+		if (t->prog_type == BPF_PROG_TYPE_SYSCALL)
+			t->prog_flags |= BPF_F_SLEEPABLE;
+	} else if (strcmp(word, "attach") == 0) {
+		if (!LOOKUP(attach_types, rest, &v)) {
+			corpus_error(c, file, line, "unknown attach type '%s'", rest);
+			return;
+		}
+		t->attach_type = (enum bpf_attach_type)v;
+		t->has_attach_type = true;
+	} else if (strcmp(word, "flags") == 0) {
+		for (char *f = strtok(rest, " \t,"); f; f = strtok(NULL, " \t,")) {
+			if (!LOOKUP(prog_flag_names, f, &v)) {
+				corpus_error(c, file, line, "unknown program flag '%s'", f);
+				return;
+			}
+			t->prog_flags |= v;
+		}
+	} else if (strcmp(word, "map") == 0) {
+		char tname[64];
+		unsigned k, val, ent, fl = 0;
+		int got = sscanf(rest, "%63s %u %u %u %i", tname, &k, &val, &ent, (int *)&fl);
+		if (got < 4) {
+			corpus_error(c, file, line, "'-- map TYPE KEY VALUE ENTRIES [FLAGS]' expected");
+			return;
+		}
+		if (!LOOKUP(map_types, tname, &v)) {
+			corpus_error(c, file, line, "unknown map type '%s'", tname);
+			return;
+		}
+		if (t->n_maps == MAX_MAPS) {
+			corpus_error(c, file, line, "more than %d maps", MAX_MAPS);
+			return;
+		}
+		t->maps[t->n_maps++] = (struct vmap){(enum bpf_map_type)v, k, val, ent, fl};
+	} else if (strcmp(word, "btf") == 0) {
+		t->btf = true;
+	} else if (strcmp(word, "slow") == 0) {
+		t->slow = true;
+	} else if (strcmp(word, "asm") == 0) {
+		if (t->asm_text)
+			corpus_error(c, file, line, "second '-- asm'");
+		*in_asm = true;
+		if (!t->asm_text)
+			t->asm_text = xstrdup("");
+	} else if (strcmp(word, "accept") == 0 || strcmp(word, "reject") == 0) {
+		if (t->has_expect)
+			corpus_error(c, file, line, "second expectation");
+		t->has_expect = true;
+		t->expect_accept = word[0] == 'a';
+		if (t->expect_accept && *rest)
+			corpus_error(c, file, line, "'-- accept' takes no message");
+		if (!t->expect_accept) {
+			t->expect_msg = parse_message(rest);
+			if (!*t->expect_msg)
+				corpus_error(c, file, line, "'-- reject' needs a message substring");
+		}
+	} else {
+		corpus_error(c, file, line, "unknown section '-- %s'", word);
+	}
+}
+
+static void parse_file(struct corpus *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		corpus_error(c, path, 0, "%s", strerror(errno));
+		return;
+	}
+	const char *base = strrchr(path, '/');
+	base = xstrdup(base ? base + 1 : path);
+	char *buf = NULL;
+	size_t cap = 0, asm_len = 0;
+	unsigned line = 0;
+	struct vtest *t = NULL;
+	bool in_asm = false;
+	while (getline(&buf, &cap, f) >= 0) {
+		line++;
+		char *s = trim(buf);
+		if (strncmp(s, "==", 2) == 0) {
+			if (t)
+				finish_test(c, t);
+			if (c->n == c->cap) {
+				c->cap = c->cap ? 2 * c->cap : 256;
+				c->tests = realloc(c->tests, c->cap * sizeof(*c->tests));
+				if (!c->tests) {
+					perror("realloc");
+					exit(1);
+				}
+			}
+			t = &c->tests[c->n++];
+			memset(t, 0, sizeof(*t));
+			t->file = base;
+			t->line = line;
+			t->name = xstrdup(trim(s + 2));
+			if (!*t->name)
+				corpus_error(c, base, line, "a test needs a name");
+			in_asm = false;
+			asm_len = 0;
+			continue;
+		}
+		if (strncmp(s, "--", 2) == 0 && (s[2] == ' ' || s[2] == '\t' || isalpha_ascii(s[2]))) {
+			if (!t) {
+				corpus_error(c, base, line, "section outside a test");
+				continue;
+			}
+			parse_section(c, t, base, line, trim(s + 2), &in_asm);
+			continue;
+		}
+		if (in_asm) {
+			text_append(&t->asm_text, &asm_len, s);
+			continue;
+		}
+		if (*s == '\0' || *s == '#')
+			continue;
+		corpus_error(c, base, line, "stray text outside a section: '%s'", s);
+	}
+	if (t)
+		finish_test(c, t);
+	free(buf);
+	fclose(f);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void parse_path(struct corpus *c, const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d) {
+		parse_file(c, path);
+		return;
+	}
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 6 || strcmp(e->d_name + len - 6, ".vdata") != 0)
+			continue;
+		names = realloc(names, (n + 1) * sizeof(*names));
+		if (!names || asprintf(&names[n], "%s/%s", path, e->d_name) < 0) {
+			perror("alloc");
+			exit(1);
+		}
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		parse_file(c, names[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* ---- verdict sources -------------------------------------------------------- */
+
+enum verdict {
+	V_ACCEPT,
+	V_REJECT,
+	V_UNSUPPORTED, /* the target does not offer this program type or map */
+};
+
+/*
+ * A verdict source.  probe says whether the target can run at all (0, or a
+ * negative errno with a reason in why).  verify decides one program:
+ * V_ACCEPT or V_REJECT with the verifier's log in log (NUL-terminated; a
+ * refusal without a log carries at least "errno=-N (NAME)"), or
+ * V_UNSUPPORTED when the program cannot be judged here (the log says why).
+ */
+struct target {
+	const char *name;
+	int (*probe)(char *why, size_t len);
+	enum verdict (*verify)(const struct vtest *t, const struct bpf_insn *insns, size_t n,
+			       char *log, size_t log_len);
+};
+
+static long sys_bpf(int cmd, union bpf_attr *attr, unsigned size)
+{
+	long r = syscall(__NR_bpf, cmd, attr, size);
+	return r < 0 ? -errno : r;
+}
+
+static int kernel_map_create(const struct vmap *m)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = m->type;
+	a.key_size = m->key_size;
+	a.value_size = m->value_size;
+	a.max_entries = m->max_entries;
+	a.map_flags = m->flags;
+	return (int)sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
+}
+
+struct kbtf {
+	int fd; /* BPF_BTF_LOAD'ed blob, or -1 */
+	struct bpf_func_info info[64];
+	unsigned n;
+};
+
+static long kernel_load(enum bpf_prog_type type, const struct vtest *t, const struct bpf_insn *insns,
+			size_t n, const int *fds, const struct kbtf *btf, char *log, size_t log_len)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	if (btf && btf->fd >= 0) {
+		a.prog_btf_fd = (uint32_t)btf->fd;
+		a.func_info_rec_size = sizeof(struct bpf_func_info);
+		a.func_info = (uint64_t)(uintptr_t)btf->info;
+		a.func_info_cnt = btf->n;
+	}
+	a.prog_type = type;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.insn_cnt = (uint32_t)n;
+	a.license = (uint64_t)(uintptr_t) "GPL";
+	if (t) {
+		a.prog_flags = t->prog_flags;
+		if (t->has_attach_type)
+			a.expected_attach_type = t->attach_type;
+	}
+	if (type == BPF_PROG_TYPE_SYSCALL)
+		a.prog_flags |= BPF_F_SLEEPABLE;
+	a.fd_array = (uint64_t)(uintptr_t)fds;
+	if (log && log_len) {
+		log[0] = '\0';
+		a.log_buf = (uint64_t)(uintptr_t)log;
+		a.log_size = (uint32_t)log_len;
+		a.log_level = 1;
+	}
+	return sys_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+}
+
+/*
+ * BTF for a program's subprograms: the types int, "int (void)" and one
+ * static FUNC "fN" per subprogram start (instruction 0, the targets of
+ * local calls and of lddw subprog[...] callbacks), loaded with BPF_BTF_LOAD;
+ * func_info maps each start to its FUNC.  Targets out of range are left
+ * out so that the verifier reports them itself.
+ */
+static int kernel_make_btf(const struct bpf_insn *insns, size_t n, struct kbtf *out)
+{
+	bool *start = calloc(n ? n : 1, sizeof(bool));
+	if (!start)
+		return -ENOMEM;
+	start[0] = true;
+	for (size_t i = 0; i < n; i++) {
+		bool call = insns[i].code == (BPF_JMP | BPF_CALL) && insns[i].src_reg == BPF_PSEUDO_CALL;
+		bool func = insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) &&
+			    insns[i].src_reg == BPF_PSEUDO_FUNC;
+		if (call || func) {
+			long target = (long)i + 1 + insns[i].imm;
+			if (target >= 0 && (size_t)target < n)
+				start[target] = true;
+		}
+	}
+	uint32_t types[3 + 4 + 64 * 3];
+	char strs[8 + 64 * 8];
+	unsigned nt = 0, ns = 0;
+	strs[ns++] = '\0';
+	memcpy(strs + ns, "int", 4);
+	types[nt++] = ns; /* [1] int */
+	ns += 4;
+	types[nt++] = (uint32_t)BTF_KIND_INT << 24;
+	types[nt++] = 4;
+	types[nt++] = (1u << 24) | 32; /* BTF_INT_SIGNED, 32 bits */
+	types[nt++] = 0; /* [2] int (void) */
+	types[nt++] = (uint32_t)BTF_KIND_FUNC_PROTO << 24;
+	types[nt++] = 1;
+	out->n = 0;
+	for (size_t i = 0; i < n && out->n < 64; i++) {
+		if (!start[i])
+			continue;
+		types[nt++] = ns; /* [3 + k] FUNC fk, static, of type [2] */
+		ns += (unsigned)sprintf(strs + ns, "f%u", out->n) + 1;
+		types[nt++] = (uint32_t)BTF_KIND_FUNC << 24;
+		types[nt++] = 2;
+		out->info[out->n].insn_off = (uint32_t)i;
+		out->info[out->n].type_id = 3 + out->n;
+		out->n++;
+	}
+	free(start);
+	struct btf_header h = {
+		.magic = BTF_MAGIC,
+		.version = BTF_VERSION,
+		.hdr_len = sizeof(h),
+		.type_off = 0,
+		.type_len = nt * 4,
+		.str_off = nt * 4,
+		.str_len = ns,
+	};
+	size_t size = sizeof(h) + nt * 4 + ns;
+	uint8_t *blob = malloc(size);
+	if (!blob)
+		return -ENOMEM;
+	memcpy(blob, &h, sizeof(h));
+	memcpy(blob + sizeof(h), types, nt * 4);
+	memcpy(blob + sizeof(h) + nt * 4, strs, ns);
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.btf = (uint64_t)(uintptr_t)blob;
+	a.btf_size = (uint32_t)size;
+	long fd = sys_bpf(BPF_BTF_LOAD, &a, sizeof(a));
+	free(blob);
+	out->fd = fd < 0 ? -1 : (int)fd;
+	return fd < 0 ? (int)fd : 0;
+}
+
+static int kernel_probe(char *why, size_t len)
+{
+	static const struct bpf_insn ret0[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	long fd = kernel_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, ret0, 2, NULL, NULL, NULL, 0);
+	if (fd < 0) {
+		snprintf(why, len, "bpf(BPF_PROG_LOAD) not permitted: %s", strerror((int)-fd));
+		return (int)fd;
+	}
+	close((int)fd);
+	return 0;
+}
+
+/* Which program types this kernel offers, probed once each. */
+static int type_state[64]; /* 0 unknown, 1 offered, -1 not offered */
+
+static bool kernel_offers(enum bpf_prog_type type)
+{
+	if ((unsigned)type >= 64)
+		return false;
+	if (!type_state[type]) {
+		static const struct bpf_insn ret0[] = {
+			{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0},
+			{.code = BPF_JMP | BPF_EXIT},
+		};
+		long fd = kernel_load(type, NULL, ret0, 2, NULL, NULL, NULL, 0);
+		type_state[type] = fd >= 0 ? 1 : -1;
+		if (fd >= 0)
+			close((int)fd);
+	}
+	return type_state[type] > 0;
+}
+
+static enum verdict kernel_verify(const struct vtest *t, const struct bpf_insn *insns, size_t n,
+				  char *log, size_t log_len)
+{
+	if (!kernel_offers(t->prog_type)) {
+		snprintf(log, log_len, "the kernel does not offer program type %s", t->type_name);
+		return V_UNSUPPORTED;
+	}
+	int fds[MAX_MAPS];
+	unsigned made = 0;
+	enum verdict v = V_ACCEPT;
+	struct kbtf btf = {.fd = -1};
+	if (t->btf) {
+		int err = kernel_make_btf(insns, n, &btf);
+		if (err < 0) {
+			snprintf(log, log_len, "cannot load BTF: %s", strerror(-err));
+			return V_UNSUPPORTED;
+		}
+	}
+	for (; made < t->n_maps; made++) {
+		int fd = kernel_map_create(&t->maps[made]);
+		if (fd < 0) {
+			snprintf(log, log_len, "cannot create map %u: %s", made, strerror(-fd));
+			v = V_UNSUPPORTED;
+			goto out;
+		}
+		fds[made] = fd;
+	}
+	long fd = kernel_load(t->prog_type, t, insns, n, made ? fds : NULL, &btf, log,
+			      log_len);
+	/* A full log buffer makes the load fail with ENOSPC whatever the
+	 * verdict (the log keeps its tail): ask again without a log. */
+	if (fd == -ENOSPC) {
+		long again = kernel_load(t->prog_type, t, insns, n, made ? fds : NULL, &btf,
+					 NULL, 0);
+		if (again != -ENOSPC)
+			fd = again;
+	}
+	if (fd >= 0) {
+		close((int)fd);
+		v = V_ACCEPT;
+	} else {
+		size_t len = strnlen(log, log_len);
+		if (len + 48 < log_len)
+			snprintf(log + len, log_len - len, "%serrno=%ld (%s)\n",
+				 len && log[len - 1] != '\n' ? "\n" : "", fd, strerrorname_np((int)-fd) ? strerrorname_np((int)-fd) : "?");
+		v = V_REJECT;
+	}
+out:
+	for (unsigned i = 0; i < made; i++)
+		close(fds[i]);
+	if (btf.fd >= 0)
+		close(btf.fd);
+	return v;
+}
+
+static const struct target targets[] = {
+	{"kernel", kernel_probe, kernel_verify},
+	/* {"bee", bee_probe, bee_verify}, once src/verify/ has its entry point */
+};
+
+/* ---- running ------------------------------------------------------------------ */
+
+/* The last lines of a log (where the verifier says why). */
+static void print_log_tail(const char *log, unsigned lines)
+{
+	const char *end = log + strlen(log);
+	const char *p = end;
+	unsigned seen = 0;
+	while (p > log) {
+		if (p[-1] == '\n' && p != end && ++seen > lines)
+			break;
+		p--;
+	}
+	for (const char *l = p; l < end;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		fprintf(stderr, "      | %.*s\n", (int)len, l);
+		l += len + (nl ? 1 : 0);
+	}
+}
+
+struct file_stats {
+	const char *file;
+	unsigned tests, accept, reject, agree, disagree, unsupported;
+};
+
+int main(int argc, char **argv)
+{
+	const struct target *tg = &targets[0];
+	bool verbose = false, slow = false;
+	const char *show = NULL;
+	struct corpus c = {0};
+	int npaths = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
+			const char *name = argv[++i];
+			tg = NULL;
+			for (size_t k = 0; k < sizeof(targets) / sizeof(targets[0]); k++)
+				if (strcmp(targets[k].name, name) == 0)
+					tg = &targets[k];
+			if (!tg) {
+				fprintf(stderr, "unknown target '%s'\n", name);
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
+			verbose = true;
+		} else if (strcmp(argv[i], "--slow") == 0) {
+			slow = true;
+		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+			show = argv[++i];
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "usage: %s [--target kernel] [--verbose] [--slow] [--log NAME] "
+					"[FILE_OR_DIR...]\n",
+				argv[0]);
+			return 2;
+		} else {
+			parse_path(&c, argv[i]);
+			npaths++;
+		}
+	}
+	if (!npaths)
+		parse_path(&c, BEE_VERIFIER_CORPUS_DIR);
+	if (c.errors) {
+		fprintf(stderr, "%u corpus error(s)\n", c.errors);
+		return 1;
+	}
+	if (!c.n) {
+		fprintf(stderr, "no tests found\n");
+		return 1;
+	}
+
+	char why[256];
+	if (tg->probe(why, sizeof(why)) < 0) {
+		printf("SKIP: target %s unavailable: %s\n", tg->name, why);
+		return 77;
+	}
+
+	char *log = malloc(LOG_SIZE);
+	struct file_stats *fs = calloc(c.n, sizeof(*fs));
+	if (!log || !fs) {
+		perror("malloc");
+		return 1;
+	}
+	size_t nfiles = 0;
+	unsigned agree = 0, disagree = 0, unsupported = 0, asm_fail = 0, skipped_slow = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < c.n; i++) {
+		struct vtest *t = &c.tests[i];
+		if (!nfiles || strcmp(fs[nfiles - 1].file, t->file) != 0)
+			fs[nfiles++].file = t->file;
+		struct file_stats *f = &fs[nfiles - 1];
+		f->tests++;
+		if (t->expect_accept)
+			f->accept++;
+		else
+			f->reject++;
+
+		if (t->slow && !slow) {
+			skipped_slow++;
+			f->unsupported++;
+			continue;
+		}
+		struct bpf_insn *insns = NULL;
+		size_t n = 0;
+		struct bee_error err;
+		memset(&err, 0, sizeof(err));
+		if (bee_asm(t->asm_text, &insns, &n, &err) < 0) {
+			fprintf(stderr, "%s:%u: %s: assembler: line %d: %s\n", t->file, t->line, t->name,
+				err.line, err.msg);
+			asm_fail++;
+			continue;
+		}
+		struct timespec ts0, ts1;
+		clock_gettime(CLOCK_MONOTONIC, &ts0);
+		enum verdict v = tg->verify(t, insns, n, log, LOG_SIZE);
+		clock_gettime(CLOCK_MONOTONIC, &ts1);
+		double ms = (double)(ts1.tv_sec - ts0.tv_sec) * 1e3 +
+			    (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e6;
+		free(insns);
+		bool want_log = show && strcmp(show, t->name) == 0;
+		if (v == V_UNSUPPORTED) {
+			unsupported++;
+			f->unsupported++;
+			if (verbose)
+				printf("  skip  %s/%s: %s\n", t->file, t->name, log);
+			continue;
+		}
+		bool ok;
+		if (t->expect_accept)
+			ok = v == V_ACCEPT;
+		else
+			ok = v == V_REJECT && strstr(log, t->expect_msg) != NULL;
+		if (ok) {
+			agree++;
+			f->agree++;
+			if (verbose)
+				printf("  ok    %s/%s (%.1f ms)\n", t->file, t->name, ms);
+		} else {
+			disagree++;
+			f->disagree++;
+			fprintf(stderr, "  DISAGREE %s:%u %s: expected %s%s%s%s, %s %s\n", t->file,
+				t->line, t->name, t->expect_accept ? "accept" : "reject \"",
+				t->expect_accept ? "" : t->expect_msg, t->expect_accept ? "" : "\"",
+				"", tg->name, v == V_ACCEPT ? "accepts" : "rejects");
+			if (v == V_REJECT)
+				print_log_tail(log, 6);
+		}
+		if (want_log)
+			printf("---- %s log (%s) ----\n%s\n", t->name,
+			       v == V_ACCEPT ? "accepted" : "rejected", log);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+	printf("%-18s %6s %6s %6s %6s %9s %11s\n", "file", "tests", "accept", "reject", "agree",
+	       "disagree", "not run");
+	unsigned tot_acc = 0, tot_rej = 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		printf("%-18s %6u %6u %6u %6u %9u %11u\n", fs[i].file, fs[i].tests, fs[i].accept,
+		       fs[i].reject, fs[i].agree, fs[i].disagree, fs[i].unsupported);
+		tot_acc += fs[i].accept;
+		tot_rej += fs[i].reject;
+	}
+	printf("%s: %zu tests (%u accept, %u reject): %u agree, %u disagree, %u unsupported, "
+	       "%u slow (not run; --slow runs them), %u assembler errors, %.2f s\n",
+	       tg->name, c.n, tot_acc, tot_rej, agree, disagree, unsupported, skipped_slow, asm_fail,
+	       secs);
+
+	for (size_t i = 0; i < c.n; i++) {
+		free(c.tests[i].name);
+		free(c.tests[i].asm_text);
+		free(c.tests[i].expect_msg);
+	}
+	for (size_t i = 0; i < nfiles; i++)
+		if (i == 0 || fs[i].file != fs[i - 1].file)
+			free((char *)fs[i].file);
+	free(c.tests);
+	free(fs);
+	free(log);
+	return disagree || asm_fail ? 1 : 0;
+}
