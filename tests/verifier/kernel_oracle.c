@@ -35,6 +35,10 @@
 
 #include "bee/error.h"
 #include "bee/insn.h"
+#include "bee/progtype.h"
+#include "bee/vm.h"
+#include "core/core.h"
+#include "verify/verify.h"
 
 #define MAX_MAPS 8
 #define LOG_SIZE (4u << 20)
@@ -634,9 +638,58 @@ out:
 	return v;
 }
 
+/* bee's own verifier (src/verify/), on the same programs and maps. */
+static struct bee_helper_table *bee_helpers;
+
+static int bee_target_probe(char *why, size_t len)
+{
+	bee_helpers = bee_helper_table_new();
+	if (!bee_helpers || bee_helper_table_add_builtins(bee_helpers) < 0 ||
+	    bee_core_add_helpers(bee_helpers) < 0) {
+		snprintf(why, len, "cannot build the helper table");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static enum verdict bee_target_verify(const struct vtest *t, const struct bpf_insn *insns,
+				      size_t n, char *log, size_t log_len)
+{
+	const struct bee_prog_type_desc *pt = bee_prog_type_builtin(t->prog_type);
+	if (!pt) {
+		snprintf(log, log_len, "bee does not describe program type %s", t->type_name);
+		return V_UNSUPPORTED;
+	}
+	struct bee_verify_map maps[MAX_MAPS];
+	for (unsigned i = 0; i < t->n_maps; i++)
+		maps[i] = (struct bee_verify_map){t->maps[i].type, t->maps[i].key_size,
+						  t->maps[i].value_size, t->maps[i].max_entries};
+	struct bee_verify_opts o = {
+		.sz = sizeof(o),
+		.prog_type = pt,
+		.expected_attach_type = t->has_attach_type ? t->attach_type : 0,
+		.helpers = bee_helpers,
+		.maps = maps,
+		.n_maps = t->n_maps,
+		.log_buf = log,
+		.log_size = log_len,
+		.log_level = 1,
+		.strict_alignment = (t->prog_flags & BPF_F_STRICT_ALIGNMENT) != 0,
+	};
+	struct bee_verify_result r;
+	int err = bee_verify(insns, n, &o, &r);
+	if (!err)
+		return V_ACCEPT;
+	size_t len = strnlen(log, log_len);
+	if (len + 48 < log_len)
+		snprintf(log + len, log_len - len, "errno=%d (%s)\n", err,
+			 strerrorname_np(-err) ? strerrorname_np(-err) : "?");
+	return V_REJECT;
+}
+
 static const struct target targets[] = {
 	{"kernel", kernel_probe, kernel_verify},
-	/* {"bee", bee_probe, bee_verify}, once src/verify/ has its entry point */
+	{"bee", bee_target_probe, bee_target_verify},
 };
 
 /* ---- running ------------------------------------------------------------------ */
@@ -668,7 +721,7 @@ struct file_stats {
 int main(int argc, char **argv)
 {
 	const struct target *tg = &targets[0];
-	bool verbose = false, slow = false;
+	bool verbose = false, slow = false, unsafe_only = false;
 	const char *show = NULL;
 	struct corpus c = {0};
 	int npaths = 0;
@@ -685,6 +738,8 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
 			verbose = true;
+		} else if (strcmp(argv[i], "--unsafe-only") == 0) {
+			unsafe_only = true; /* fail only when a labelled reject is accepted */
 		} else if (strcmp(argv[i], "--slow") == 0) {
 			slow = true;
 		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
@@ -724,6 +779,7 @@ int main(int argc, char **argv)
 	}
 	size_t nfiles = 0;
 	unsigned agree = 0, disagree = 0, unsupported = 0, asm_fail = 0, skipped_slow = 0;
+	unsigned unsafe = 0, acc_label = 0, acc_both = 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < c.n; i++) {
@@ -768,6 +824,14 @@ int main(int argc, char **argv)
 			continue;
 		}
 		bool ok;
+		if (t->expect_accept) {
+			acc_label++;
+			acc_both += v == V_ACCEPT;
+		} else if (v == V_ACCEPT) {
+			unsafe++;
+			fprintf(stderr, "  UNSAFE ACCEPT %s:%u %s (labelled reject \"%s\")\n", t->file,
+				t->line, t->name, t->expect_msg);
+		}
 		if (t->expect_accept)
 			ok = v == V_ACCEPT;
 		else
@@ -780,6 +844,8 @@ int main(int argc, char **argv)
 		} else {
 			disagree++;
 			f->disagree++;
+			if (unsafe_only && !verbose)
+				goto counted;
 			fprintf(stderr, "  DISAGREE %s:%u %s: expected %s%s%s%s, %s %s\n", t->file,
 				t->line, t->name, t->expect_accept ? "accept" : "reject \"",
 				t->expect_accept ? "" : t->expect_msg, t->expect_accept ? "" : "\"",
@@ -787,6 +853,7 @@ int main(int argc, char **argv)
 			if (v == V_REJECT)
 				print_log_tail(log, 6);
 		}
+	counted:
 		if (want_log)
 			printf("---- %s log (%s) ----\n%s\n", t->name,
 			       v == V_ACCEPT ? "accepted" : "rejected", log);
@@ -808,6 +875,11 @@ int main(int argc, char **argv)
 	       tg->name, c.n, tot_acc, tot_rej, agree, disagree, unsupported, skipped_slow, asm_fail,
 	       secs);
 
+	printf("%s: accepts %u of %u labelled accept (%.1f%%); unsafe accepts (labelled reject, "
+	       "accepted): %u\n",
+	       tg->name, acc_both, acc_label, acc_label ? 100.0 * acc_both / acc_label : 0.0, unsafe);
+	if (bee_helpers)
+		bee_helper_table_free(bee_helpers);
 	for (size_t i = 0; i < c.n; i++) {
 		free(c.tests[i].name);
 		free(c.tests[i].asm_text);
@@ -819,5 +891,7 @@ int main(int argc, char **argv)
 	free(c.tests);
 	free(fs);
 	free(log);
+	if (unsafe_only)
+		return unsafe || asm_fail ? 1 : 0;
 	return disagree || asm_fail ? 1 : 0;
 }
