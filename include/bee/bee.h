@@ -49,8 +49,12 @@ struct bee_opts {
 	/* The engine programs run on (BEE_ENGINE_INTERP or BEE_ENGINE_JIT);
 	 * the JIT falls back to the interpreter where there is none. */
 	enum bee_engine engine;
-	/* Run verified programs unchecked.  Until the verifier lands every
-	 * program runs checked (bounds-checked loads and stores). */
+	/* Follow the kernel: BPF_PROG_LOAD runs bee's verifier, refuses what it
+	 * cannot prove safe (with the reason in the log), and runs what it
+	 * proves safe unchecked, on the fast interpreter or JIT.  Off (the
+	 * default): every program loads and runs checked (bounds-checked
+	 * loads and stores).  The verifier is young and conservative (issue
+	 * 6): it refuses some safe programs, saying "not supported yet". */
 	bool trusted_fast_path;
 	/* Checked runs stop after this many instructions (callbacks and tail
 	 * calls included) with -ETIME: an unverified program may loop

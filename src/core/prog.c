@@ -37,6 +37,7 @@
 #include "isa/bpf_ext.h"
 #include "btf/btf.h"
 #include "util/epoch.h"
+#include "verify/verify.h"
 #include "util/sha256.h"
 
 #define BPF_MAX_INSNS_LOAD 1000000 /* the kernel's BPF_COMPLEXITY_LIMIT_INSNS */
@@ -467,6 +468,93 @@ static int check_btf_info(struct bee *bee, struct bee_prog *prog, const union bp
 	return err;
 }
 
+/* The maps a program's lddw forms name, described before verification
+ * (the verifier runs with the instance lock held: it must not look up
+ * handles itself). */
+struct verify_maps {
+	int fd[64];
+	struct bee_verify_map desc[64];
+	size_t n;
+};
+
+static void verify_maps_collect(struct bee *bee, const struct bpf_insn *insns, size_t n,
+				struct verify_maps *vm)
+{
+	vm->n = 0;
+	for (size_t i = 0; i + 1 < n && vm->n < 64; i++) {
+		const struct bpf_insn *in = &insns[i];
+		if (in->code != (BPF_LD | BPF_IMM | BPF_DW))
+			continue;
+		if (in->src_reg == BPF_PSEUDO_MAP_FD || in->src_reg == BPF_PSEUDO_MAP_VALUE) {
+			struct bee_map *map = bee_map_get_fd(bee, in->imm);
+			if (map) {
+				vm->fd[vm->n] = in->imm;
+				vm->desc[vm->n++] = (struct bee_verify_map){
+					map->type, map->key_size, map->value_size, map->max_entries};
+				bee_obj_put(&map->obj);
+			}
+		}
+		i++;
+	}
+}
+
+static int verify_map_lookup(void *user, uint32_t pseudo, int32_t imm, struct bee_verify_map *out)
+{
+	const struct verify_maps *vm = user;
+	for (size_t i = 0; i < vm->n; i++) {
+		if (vm->fd[i] == imm) {
+			*out = vm->desc[i];
+			return 0;
+		}
+	}
+	return -EBADF;
+}
+
+/*
+ * With bee_opts.trusted_fast_path the instance follows the kernel: a
+ * program loads only if bee's verifier proves it safe, and then runs
+ * unchecked.  The verifier is young and conservative: what it does not
+ * model yet is refused with a message saying so (issue 6).  insns are the
+ * caller's, with map references still handles.
+ */
+static int verify_prog(struct bee *bee, struct bee_prog *prog, const struct bpf_insn *insns,
+		       const union bpf_attr *attr, struct load_log *log, bool *verified)
+{
+	const struct bee_prog_type_desc *type = bee_prog_type_builtin(prog->type);
+	if (!type) {
+		log_write(log, "bee verifier: program type %u is not described yet\n", prog->type);
+		return -EINVAL;
+	}
+	char vlog[1024] = "";
+	struct verify_maps *vm = malloc(sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	verify_maps_collect(bee, insns, prog->len, vm);
+	pthread_mutex_lock(&bee->lock); /* the helper table may be growing */
+	struct bee_verify_opts vo = {
+		.sz = sizeof(vo),
+		.prog_type = type,
+		.expected_attach_type = prog->expected_attach_type,
+		.helpers = bee->helpers,
+		.map_lookup = verify_map_lookup,
+		.user = vm,
+		.log_buf = vlog,
+		.log_size = sizeof(vlog),
+		.log_level = 1,
+		.strict_alignment = (attr->prog_flags & BPF_F_STRICT_ALIGNMENT) != 0,
+	};
+	struct bee_verify_result res;
+	int err = bee_verify(insns, prog->len, &vo, &res);
+	pthread_mutex_unlock(&bee->lock);
+	free(vm);
+	if (err) {
+		log_write(log, "%s", vlog[0] ? vlog : res.msg);
+		return err == -ENOTSUP ? -EINVAL : err;
+	}
+	*verified = true;
+	return 0;
+}
+
 static uint64_t boottime_ns(void)
 {
 	struct timespec ts;
@@ -536,10 +624,14 @@ int bee_cmd_prog_load(struct bee *bee, union bpf_attr *attr)
 		err = resolve_maps(bee, prog, run, attr, &log);
 	if (!err)
 		err = check_helper_licenses(prog, &log);
+	bool verified = false;
+	if (!err && bee->trusted_fast_path)
+		err = verify_prog(bee, prog, insns, attr, &log, &verified);
 	if (!err) {
 		struct bee_error e;
 		pthread_mutex_lock(&bee->lock); /* the helper table may be growing */
-		struct bee_code_opts copts = {.sz = sizeof(copts), .helpers = bee->helpers};
+		struct bee_code_opts copts = {.sz = sizeof(copts), .helpers = bee->helpers,
+					      .trusted = verified};
 		prog->code = bee_code_load(run, prog->len, &copts, &e);
 		pthread_mutex_unlock(&bee->lock);
 		if (!prog->code) {

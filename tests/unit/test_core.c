@@ -755,6 +755,42 @@ static void test_core_poison(enum bee_engine engine)
 	bee_free(bee);
 }
 
+/* With trusted_fast_path the instance verifies at load: proven programs
+ * run unchecked, others are refused with the verifier's reason. */
+static void test_verified_load(enum bee_engine engine)
+{
+	struct bee_opts o = {.sz = sizeof(o), .pin_dir = pin_dir, .ncpus = 2, .engine = engine,
+			     .trusted_fast_path = true};
+	struct bee *bee = bee_new(&o);
+	int map = bee_map_create(bee, BPF_MAP_TYPE_ARRAY, "a", 4, 8, 4, NULL);
+	char log[1024];
+	const char *body = "*(u32 *)(r10 - 4) = 1\n"
+			   "r1 = map[fd:%d] ll\n"
+			   "r2 = r10\n"
+			   "r2 += -4\n"
+			   "call 1\n"
+			   "%s"
+			   "r1 = 5\n"
+			   "lock *(u64 *)(r0 + 0) += r1\n"
+			   "out:\n"
+			   "r0 = 2\n"
+			   "exit\n";
+	char text[1024];
+	snprintf(text, sizeof(text), body, map, "if r0 == 0 goto out\n");
+	int good = load_asm(bee, BPF_PROG_TYPE_XDP, log, sizeof(log), "%s", text);
+	CHECK(good >= 3, "engine %d: a safe program is verified: %d %s", engine, good, log);
+	CHECK(run_xdp(bee, good, 3) == 2, "and runs");
+	uint32_t k = 1;
+	uint64_t v = 0;
+	CHECK(bee_map_lookup(bee, map, &k, &v) == 0 && v == 15, "on the fast path: %llu",
+	      (unsigned long long)v);
+	snprintf(text, sizeof(text), body, map, "");
+	int bad = load_asm(bee, BPF_PROG_TYPE_XDP, log, sizeof(log), "%s", text);
+	CHECK(bad < 0 && strstr(log, "map_value_or_null"),
+	      "a missing null check is refused at load: %d %s", bad, log);
+	bee_free(bee);
+}
+
 /* Legacy packet loads in socket filters (after the Ethernet header) and
  * tc programs (from the Ethernet header), where r1 is a __sk_buff. */
 static void test_ld_abs(enum bee_engine engine)
@@ -1018,6 +1054,8 @@ int main(void)
 	test_ld_abs(BEE_ENGINE_JIT);
 	test_fd_array_and_jited();
 	test_embedder_helper();
+	test_verified_load(BEE_ENGINE_INTERP);
+	test_verified_load(BEE_ENGINE_JIT);
 	test_core_poison(BEE_ENGINE_INTERP);
 	test_core_poison(BEE_ENGINE_JIT);
 	test_pins_across_processes();
