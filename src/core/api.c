@@ -9,7 +9,6 @@
 #include "maps/array.h"
 #include "maps/perf_event_array.h"
 #include "maps/ringbuf.h"
-#include "util/epoch.h"
 
 static long call(struct bee *bee, int cmd, union bpf_attr *attr)
 {

@@ -221,14 +221,26 @@ struct bee_obj *bee_obj_by_id(struct bee *bee, enum bee_obj_kind kind, uint32_t 
 	return found;
 }
 
-bool bee_is_map(struct bee *bee, const void *p)
+bool bee_any_map(struct bee *bee, bool (*pred)(struct bee_map *map, void *arg), void *arg)
 {
 	bool found = false;
 	pthread_mutex_lock(&bee->lock);
-	for (size_t i = 0; i < bee->by_id.n && !found; i++)
-		found = bee->by_id.v[i] == p && bee->by_id.v[i]->kind == BEE_OBJ_MAP;
+	for (size_t i = 0; i < bee->by_id.n && !found; i++) {
+		struct bee_obj *o = bee->by_id.v[i];
+		found = o->kind == BEE_OBJ_MAP && pred((struct bee_map *)o, arg);
+	}
 	pthread_mutex_unlock(&bee->lock);
 	return found;
+}
+
+static bool is_this_map(struct bee_map *map, void *p)
+{
+	return map == p;
+}
+
+bool bee_is_map(struct bee *bee, const void *p)
+{
+	return bee_any_map(bee, is_this_map, (void *)p);
 }
 
 /* ---- handles ---- */

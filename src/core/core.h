@@ -117,6 +117,9 @@ void bee_obj_unregister(struct bee *bee, struct bee_obj *obj);
 struct bee_obj *bee_obj_by_id(struct bee *bee, enum bee_obj_kind kind, uint32_t id);
 /* Is p a live map of this instance? (checked runs validate map arguments) */
 bool bee_is_map(struct bee *bee, const void *p);
+/* Does a map of the instance satisfy pred?  (Under the instance lock: pred
+ * must not take it.) */
+bool bee_any_map(struct bee *bee, bool (*pred)(struct bee_map *map, void *arg), void *arg);
 
 /* CPU slots around runs (nested runs on one thread keep their slot). */
 unsigned bee_cpu_acquire(struct bee *bee);

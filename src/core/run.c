@@ -50,6 +50,18 @@ static bool map_value_ok(struct bee_map *map, uintptr_t addr, size_t size, bool 
 	return !(map->map_flags & BPF_F_WRONLY_PROG);
 }
 
+struct access {
+	uintptr_t addr;
+	size_t size;
+	bool write;
+};
+
+static bool map_holds_access(struct bee_map *map, void *arg)
+{
+	const struct access *a = arg;
+	return map_value_ok(map, a->addr, a->size, a->write);
+}
+
 /* Checked runs: an access outside the stack, the context and granted
  * regions may still be a map value the program was handed. */
 static bool core_mem_check(void *user, uintptr_t addr, size_t size, bool write)
@@ -60,15 +72,8 @@ static bool core_mem_check(void *user, uintptr_t addr, size_t size, bool write)
 		if (map_value_ok(prog->maps[i], addr, size, write))
 			return true;
 	/* Inner maps, maps of programs tail-called from: every map. */
-	struct bee *bee = rc->bee;
-	bool ok = false;
-	pthread_mutex_lock(&bee->lock);
-	for (size_t i = 0; i < bee->by_id.n && !ok; i++) {
-		struct bee_obj *o = bee->by_id.v[i];
-		ok = o->kind == BEE_OBJ_MAP && map_value_ok((struct bee_map *)o, addr, size, write);
-	}
-	pthread_mutex_unlock(&bee->lock);
-	return ok;
+	struct access a = {addr, size, write};
+	return bee_any_map(rc->bee, map_holds_access, &a);
 }
 
 static const struct bee_code *core_tail_call(void *user, uint64_t map_arg, uint64_t index)

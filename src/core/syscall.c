@@ -59,6 +59,8 @@ static bool map_host_can_write(const struct bee_map *map)
 	return !(map->map_flags & BPF_F_RDONLY) && !atomic_load(&map->frozen);
 }
 
+static void map_destroy(struct bee_obj *obj);
+
 static int cmd_map_create(struct bee *bee, union bpf_attr *attr)
 {
 	if (!attr_zero_from(attr, ATTR_END(map_extra)))
@@ -84,8 +86,7 @@ static int cmd_map_create(struct bee *bee, union bpf_attr *attr)
 		bee_obj_put(&inner->obj);
 	if (!map)
 		return err;
-	extern void bee_map_destroy(struct bee_obj *obj);
-	if ((err = bee_obj_register(bee, &map->obj, bee_map_destroy)) < 0) {
+	if ((err = bee_obj_register(bee, &map->obj, map_destroy)) < 0) {
 		map->ops->free(map);
 		return err;
 	}
@@ -102,7 +103,7 @@ static void map_free_deferred(void *arg)
 	map->ops->free(map);
 }
 
-void bee_map_destroy(struct bee_obj *obj)
+static void map_destroy(struct bee_obj *obj)
 {
 	struct bee_map *map = (struct bee_map *)obj;
 	bee_obj_unregister(map->owner, obj);

@@ -236,29 +236,16 @@ void *bee_array_mmap_area(const struct bee_map *map, size_t *len)
 	return a->values;
 }
 
-const struct bee_map_ops bee_array_map_ops = {
-	.alloc = array_alloc,
-	.free = array_free,
-	.lookup = array_lookup,
-	.update = array_update,
-	.delete = array_delete,
-	.for_each = array_for_each,
-	.sys_lookup = array_sys_lookup,
-	.sys_update = array_sys_update,
-	.get_next_key = bee_array_get_next_key,
-	.value_ok = bee_array_value_ok,
-	.direct_value_addr = array_direct_value_addr,
-};
+/* Plain and per-CPU arrays share every operation (the copies per element
+ * tell them apart); only a single-copy array hands out direct value
+ * addresses for lddw map_value. */
+#define ARRAY_OPS                                                             \
+	.alloc = array_alloc, .free = array_free, .lookup = array_lookup,     \
+	.update = array_update, .delete = array_delete,                       \
+	.for_each = array_for_each, .sys_lookup = array_sys_lookup,           \
+	.sys_update = array_sys_update, .get_next_key = bee_array_get_next_key, \
+	.value_ok = bee_array_value_ok
 
-const struct bee_map_ops bee_percpu_array_map_ops = {
-	.alloc = array_alloc,
-	.free = array_free,
-	.lookup = array_lookup,
-	.update = array_update,
-	.delete = array_delete,
-	.for_each = array_for_each,
-	.sys_lookup = array_sys_lookup,
-	.sys_update = array_sys_update,
-	.get_next_key = bee_array_get_next_key,
-	.value_ok = bee_array_value_ok,
-};
+const struct bee_map_ops bee_array_map_ops = {ARRAY_OPS,
+					      .direct_value_addr = array_direct_value_addr};
+const struct bee_map_ops bee_percpu_array_map_ops = {ARRAY_OPS};

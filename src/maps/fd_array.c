@@ -18,7 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "maps/map.h"
+#include "maps/array.h"
 
 struct fd_array {
 	struct bee_map map;
@@ -64,12 +64,22 @@ static void fd_array_free(struct bee_map *map)
 	free(map);
 }
 
-static void *map_of_maps_lookup(struct bee_map *map, const void *key)
+/* The object in slot index (no reference: valid in a read section), or NULL. */
+static struct bee_obj *slot_get(struct bee_map *map, uint64_t index)
 {
-	uint32_t index = *(const uint32_t *)key;
 	if (index >= map->max_entries)
 		return NULL;
 	return atomic_load_explicit(&fd_array_of(map)->slots[index], memory_order_acquire);
+}
+
+static struct bee_obj *fd_array_lookup_obj(struct bee_map *map, const void *key)
+{
+	return slot_get(map, *(const uint32_t *)key);
+}
+
+static void *map_of_maps_lookup(struct bee_map *map, const void *key)
+{
+	return fd_array_lookup_obj(map, key); /* the inner map itself */
 }
 
 static void *prog_array_lookup(struct bee_map *map, const void *key)
@@ -79,9 +89,7 @@ static void *prog_array_lookup(struct bee_map *map, const void *key)
 
 struct bee_obj *bee_prog_array_get(struct bee_map *map, uint64_t index)
 {
-	if (map->type != BPF_MAP_TYPE_PROG_ARRAY || index >= map->max_entries)
-		return NULL;
-	return atomic_load_explicit(&fd_array_of(map)->slots[index], memory_order_acquire);
+	return map->type == BPF_MAP_TYPE_PROG_ARRAY ? slot_get(map, index) : NULL;
 }
 
 static int fd_array_update(struct bee_map *map, const void *key, struct bee_obj *obj,
@@ -96,13 +104,6 @@ static int fd_array_update(struct bee_map *map, const void *key, struct bee_obj 
 	return 0;
 }
 
-static struct bee_obj *fd_array_lookup_obj(struct bee_map *map, const void *key)
-{
-	uint32_t index = *(const uint32_t *)key;
-	if (index >= map->max_entries)
-		return NULL;
-	return atomic_load_explicit(&fd_array_of(map)->slots[index], memory_order_acquire);
-}
 
 static long fd_array_delete(struct bee_map *map, const void *key)
 {
@@ -116,18 +117,6 @@ static long fd_array_delete(struct bee_map *map, const void *key)
 	return 0;
 }
 
-static int fd_array_get_next_key(struct bee_map *map, const void *key, void *next_key)
-{
-	uint32_t index = key ? *(const uint32_t *)key : UINT32_MAX;
-	if (index >= map->max_entries) {
-		*(uint32_t *)next_key = 0;
-		return 0;
-	}
-	if (index == map->max_entries - 1)
-		return -ENOENT;
-	*(uint32_t *)next_key = index + 1;
-	return 0;
-}
 
 int bee_prog_array_check_owner(struct bee_map *map, int prog_type)
 {
@@ -149,7 +138,7 @@ const struct bee_map_ops bee_prog_array_map_ops = {
 	.free = fd_array_free,
 	.lookup = prog_array_lookup,
 	.delete = fd_array_delete,
-	.get_next_key = fd_array_get_next_key,
+	.get_next_key = bee_array_get_next_key, /* u32 indexes, as arrays */
 	.fd_valued = true,
 	.fd_update = fd_array_update,
 	.fd_lookup = fd_array_lookup_obj,
@@ -160,7 +149,7 @@ const struct bee_map_ops bee_array_of_maps_map_ops = {
 	.free = fd_array_free,
 	.lookup = map_of_maps_lookup,
 	.delete = fd_array_delete,
-	.get_next_key = fd_array_get_next_key,
+	.get_next_key = bee_array_get_next_key, /* u32 indexes, as arrays */
 	.fd_valued = true,
 	.fd_update = fd_array_update,
 	.fd_lookup = fd_array_lookup_obj,

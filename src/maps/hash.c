@@ -78,6 +78,7 @@
 #include <time.h>
 
 #include "maps/map.h"
+#include "util/spinlock.h"
 #include "util/epoch.h"
 
 #ifndef ENOTSUPP
@@ -138,35 +139,6 @@ static void free_big(void *p, size_t mapped)
 		munmap(p, mapped);
 	else
 		free(p);
-}
-
-/* ---- a per-bucket spinlock ---- */
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
-static inline void spin_lock(_Atomic int *lock)
-{
-	unsigned spins = 0;
-	while (atomic_exchange_explicit(lock, 1, memory_order_acquire)) {
-		while (atomic_load_explicit(lock, memory_order_relaxed)) {
-			/* The holder may be preempted (more threads than
-			 * cores): stop burning its CPU after a short spin. */
-			if (++spins > 64)
-				sched_yield();
-			else
-				cpu_relax();
-		}
-	}
-}
-
-static inline void spin_unlock(_Atomic int *lock)
-{
-	atomic_store_explicit(lock, 0, memory_order_release);
 }
 
 /* ---- elements and the pool they come from ---- */
@@ -271,15 +243,15 @@ static struct htab_elem *pool_take_locked(struct htab_pool *p)
  * under it); a new chunk is mapped under grow_lock, outside the spinlock. */
 static struct htab_elem *pool_alloc(struct htab_pool *p)
 {
-	spin_lock(&p->free_lock);
+	bee_spin_lock(&p->free_lock);
 	struct htab_elem *e = pool_take_locked(p);
-	spin_unlock(&p->free_lock);
+	bee_spin_unlock(&p->free_lock);
 	if (e)
 		return e;
 	pthread_mutex_lock(&p->grow_lock);
-	spin_lock(&p->free_lock); /* another thread may have grown it meanwhile */
+	bee_spin_lock(&p->free_lock); /* another thread may have grown it meanwhile */
 	e = pool_take_locked(p);
-	spin_unlock(&p->free_lock);
+	bee_spin_unlock(&p->free_lock);
 	if (e) {
 		pthread_mutex_unlock(&p->grow_lock);
 		return e;
@@ -300,10 +272,10 @@ static struct htab_elem *pool_alloc(struct htab_pool *p)
 	c->cap = cap;
 	atomic_store_explicit(&c->used, 0, memory_order_relaxed);
 	p->total_cap += cap;
-	spin_lock(&p->free_lock);
+	bee_spin_lock(&p->free_lock);
 	atomic_store_explicit(&p->nchunks, n + 1, memory_order_release);
 	e = pool_take_locked(p);
-	spin_unlock(&p->free_lock);
+	bee_spin_unlock(&p->free_lock);
 	pthread_mutex_unlock(&p->grow_lock);
 	return e;
 }
@@ -312,10 +284,10 @@ static struct htab_elem *pool_alloc(struct htab_pool *p)
  * period). */
 static void pool_free(struct htab_pool *p, struct htab_elem *e)
 {
-	spin_lock(&p->free_lock);
+	bee_spin_lock(&p->free_lock);
 	e->free_next = p->free_head;
 	p->free_head = e;
-	spin_unlock(&p->free_lock);
+	bee_spin_unlock(&p->free_lock);
 }
 
 /* The epoch callback of a retired element. */
@@ -532,16 +504,16 @@ static bool lru_try_evict(struct htab *h, struct htab_elem *e)
 {
 	struct htab_bucket *b = bucket_of(h, atomic_load_explicit(&e->hash, memory_order_relaxed));
 	struct htab_elem *_Atomic *pp = &b->head, *x;
-	spin_lock(lock_of(h, b));
+	bee_spin_lock(lock_of(h, b));
 	while ((x = atomic_load_explicit(pp, memory_order_relaxed)) && x != e)
 		pp = &x->next;
 	if (!x || atomic_load_explicit(&e->ref, memory_order_relaxed)) {
-		spin_unlock(lock_of(h, b));
+		bee_spin_unlock(lock_of(h, b));
 		return false;
 	}
 	chain_unlink(pp, e);
 	count_release(h);
-	spin_unlock(lock_of(h, b));
+	bee_spin_unlock(lock_of(h, b));
 	elem_retire(e);
 	return true;
 }
@@ -690,7 +662,7 @@ static int htab_update_elem(struct htab *h, const void *key, const void *value, 
 	if (!h->percpu && !(new = prepare_elem(h, key, hash, value, src, &err)))
 		return err;
 	for (;;) {
-		spin_lock(lock_of(h, b));
+		bee_spin_lock(lock_of(h, b));
 		old = chain_find_locked(h, b, key, hash, &link);
 		if (old && flags == BPF_NOEXIST) {
 			err = -EEXIST;
@@ -704,14 +676,14 @@ static int htab_update_elem(struct htab *h, const void *key, const void *value, 
 			write_value(h, old, value, src, false);
 			if (h->lru && !atomic_load_explicit(&old->ref, memory_order_relaxed))
 				atomic_store_explicit(&old->ref, 1, memory_order_relaxed);
-			spin_unlock(lock_of(h, b));
+			bee_spin_unlock(lock_of(h, b));
 			if (new)
 				discard_elem(h, new);
 			return 0;
 		}
 		if (new)
 			break;
-		spin_unlock(lock_of(h, b));
+		bee_spin_unlock(lock_of(h, b));
 		if (!(new = prepare_elem(h, key, hash, value, src, &err)))
 			return err;
 	}
@@ -736,7 +708,7 @@ static int htab_update_elem(struct htab *h, const void *key, const void *value, 
 				      memory_order_relaxed);
 		atomic_store_explicit(&b->head, new, memory_order_release);
 	}
-	spin_unlock(lock_of(h, b));
+	bee_spin_unlock(lock_of(h, b));
 	if (old) {
 		struct bee_obj *obj = h->fd_map ? elem_obj(h, old) : NULL;
 		elem_retire(old);
@@ -745,7 +717,7 @@ static int htab_update_elem(struct htab *h, const void *key, const void *value, 
 	}
 	return 0;
 fail:
-	spin_unlock(lock_of(h, b));
+	bee_spin_unlock(lock_of(h, b));
 	if (new)
 		discard_elem(h, new);
 	return err;
@@ -760,10 +732,10 @@ static int htab_remove(struct htab *h, const void *key, void *value)
 	uint32_t hash = htab_hash(h, key);
 	struct htab_bucket *b = bucket_of(h, hash);
 	struct htab_elem *_Atomic *link, *e;
-	spin_lock(lock_of(h, b));
+	bee_spin_lock(lock_of(h, b));
 	e = chain_find_locked(h, b, key, hash, &link);
 	if (!e) {
-		spin_unlock(lock_of(h, b));
+		bee_spin_unlock(lock_of(h, b));
 		return -ENOENT;
 	}
 	if (value) {
@@ -778,7 +750,7 @@ static int htab_remove(struct htab *h, const void *key, void *value)
 	}
 	chain_unlink(link, e);
 	count_release(h);
-	spin_unlock(lock_of(h, b));
+	bee_spin_unlock(lock_of(h, b));
 	struct bee_obj *obj = h->fd_map ? elem_obj(h, e) : NULL;
 	elem_retire(e);
 	if (obj)
@@ -1113,59 +1085,22 @@ static void htab_free(struct bee_map *map)
 
 /* ---- the ops tables ---- */
 
-const struct bee_map_ops bee_htab_map_ops = {
-	.alloc = htab_alloc,
-	.free = htab_free,
-	.lookup = htab_lookup,
-	.update = htab_update,
-	.delete = htab_delete,
-	.for_each = htab_for_each,
-	.sys_lookup = htab_sys_lookup,
-	.sys_lookup_and_delete = htab_sys_lookup_and_delete,
-	.get_next_key = htab_get_next_key,
-	.value_ok = htab_value_ok,
-};
+/* What the four value-carrying hash types share; they differ in how a
+ * program's lookup finds its value (per-CPU copy, LRU reference bit) and
+ * in the host's per-CPU buffers. */
+#define HTAB_OPS(lookup_fn, sys_update_fn)                        \
+	.alloc = htab_alloc, .free = htab_free, .lookup = lookup_fn, \
+	.update = htab_update, .delete = htab_delete,                \
+	.for_each = htab_for_each, .sys_lookup = htab_sys_lookup,    \
+	.sys_update = sys_update_fn,                                 \
+	.sys_lookup_and_delete = htab_sys_lookup_and_delete,         \
+	.get_next_key = htab_get_next_key, .value_ok = htab_value_ok
 
-const struct bee_map_ops bee_percpu_htab_map_ops = {
-	.alloc = htab_alloc,
-	.free = htab_free,
-	.lookup = percpu_htab_lookup,
-	.update = htab_update,
-	.delete = htab_delete,
-	.for_each = htab_for_each,
-	.sys_lookup = htab_sys_lookup,
-	.sys_update = htab_sys_update,
-	.sys_lookup_and_delete = htab_sys_lookup_and_delete,
-	.get_next_key = htab_get_next_key,
-	.value_ok = htab_value_ok,
-};
-
-const struct bee_map_ops bee_lru_htab_map_ops = {
-	.alloc = htab_alloc,
-	.free = htab_free,
-	.lookup = lru_htab_lookup,
-	.update = htab_update,
-	.delete = htab_delete,
-	.for_each = htab_for_each,
-	.sys_lookup = htab_sys_lookup,
-	.sys_lookup_and_delete = htab_sys_lookup_and_delete,
-	.get_next_key = htab_get_next_key,
-	.value_ok = htab_value_ok,
-};
-
+const struct bee_map_ops bee_htab_map_ops = {HTAB_OPS(htab_lookup, NULL)};
+const struct bee_map_ops bee_percpu_htab_map_ops = {HTAB_OPS(percpu_htab_lookup, htab_sys_update)};
+const struct bee_map_ops bee_lru_htab_map_ops = {HTAB_OPS(lru_htab_lookup, NULL)};
 const struct bee_map_ops bee_lru_percpu_htab_map_ops = {
-	.alloc = htab_alloc,
-	.free = htab_free,
-	.lookup = lru_percpu_htab_lookup,
-	.update = htab_update,
-	.delete = htab_delete,
-	.for_each = htab_for_each,
-	.sys_lookup = htab_sys_lookup,
-	.sys_update = htab_sys_update,
-	.sys_lookup_and_delete = htab_sys_lookup_and_delete,
-	.get_next_key = htab_get_next_key,
-	.value_ok = htab_value_ok,
-};
+	HTAB_OPS(lru_percpu_htab_lookup, htab_sys_update)};
 
 /* Programs may only look up (the verifier's rule for map-in-map); the host
  * updates through fd_update, deletes and walks keys. */

@@ -138,10 +138,8 @@ void bee_value_copy(void *dst, const void *src, size_t n)
 
 int bee_map_sys_lookup(struct bee_map *map, const void *key, void *value, uint64_t flags)
 {
-	if (flags & ~(uint64_t)BPF_F_LOCK)
-		return -EINVAL;
-	if (flags & BPF_F_LOCK)
-		return -EINVAL; /* no map value has a bpf_spin_lock yet */
+	if (flags)
+		return -EINVAL; /* BPF_F_LOCK included: no map value has a bpf_spin_lock yet */
 	int ret;
 	bee_epoch_enter();
 	if (map->ops->sys_lookup) {

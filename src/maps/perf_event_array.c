@@ -39,6 +39,7 @@
 #include "maps/array.h"
 #include "maps/notify.h"
 #include "maps/perf_event_array.h"
+#include "util/spinlock.h"
 
 #define PERF_REC_SAMPLE 1u
 #define PERF_REC_LOST 2u
@@ -171,25 +172,12 @@ static bool perf_array_value_ok(const struct bee_map *map, uintptr_t addr, size_
 
 static void channel_lock(struct perf_channel *ch)
 {
-	for (unsigned spins = 0;; spins++) {
-		int unlocked = 0;
-		if (atomic_load_explicit(&ch->lock, memory_order_relaxed) == 0 &&
-		    atomic_compare_exchange_weak_explicit(&ch->lock, &unlocked, 1,
-							  memory_order_acquire,
-							  memory_order_relaxed))
-			return;
-		if (spins >= 64)
-			sched_yield();
-#if defined(__x86_64__) || defined(__i386__)
-		else
-			__builtin_ia32_pause();
-#endif
-	}
+	bee_spin_lock(&ch->lock);
 }
 
 static void channel_unlock(struct perf_channel *ch)
 {
-	atomic_store_explicit(&ch->lock, 0, memory_order_release);
+	bee_spin_unlock(&ch->lock);
 }
 
 /* Copy n bytes into the channel at position pos, wrapping at the end.

@@ -61,6 +61,7 @@
 
 #include "maps/notify.h"
 #include "maps/ringbuf.h"
+#include "util/spinlock.h"
 #include "util/epoch.h"
 
 #define RB_PAGE_SIZE 4096u
@@ -93,26 +94,12 @@ static struct bee_ringbuf *rb_of(struct bee_map *map)
 
 static void producer_lock(struct bee_ringbuf *rb)
 {
-	for (unsigned spins = 0;; spins++) {
-		int unlocked = 0;
-		if (atomic_load_explicit(&rb->producer_lock, memory_order_relaxed) == 0 &&
-		    atomic_compare_exchange_weak_explicit(&rb->producer_lock, &unlocked, 1,
-							  memory_order_acquire,
-							  memory_order_relaxed))
-			return;
-		/* A holder preempted in user space: let it run. */
-		if (spins >= 64)
-			sched_yield();
-#if defined(__x86_64__) || defined(__i386__)
-		else
-			__builtin_ia32_pause();
-#endif
-	}
+	bee_spin_lock(&rb->producer_lock);
 }
 
 static void producer_unlock(struct bee_ringbuf *rb)
 {
-	atomic_store_explicit(&rb->producer_lock, 0, memory_order_release);
+	bee_spin_unlock(&rb->producer_lock);
 }
 
 /* ---- registry of live rings: record address -> ring ---- */

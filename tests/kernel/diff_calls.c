@@ -44,41 +44,21 @@
 
 /* ---- the helpers: bee's view and refeval's ---- */
 
-static uint64_t helper0(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
-{
-	const uint64_t args[5] = {a, b, c, d, e};
-	return gen_helper(0, args);
-}
-
-static uint64_t helper1(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
-{
-	const uint64_t args[5] = {a, b, c, d, e};
-	return gen_helper(1, args);
-}
-
-static uint64_t helper2(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
-{
-	const uint64_t args[5] = {a, b, c, d, e};
-	return gen_helper(2, args);
-}
-
-static uint64_t helper3(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
-{
-	const uint64_t args[5] = {a, b, c, d, e};
-	return gen_helper(3, args);
-}
-
-static uint64_t helper4(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
-{
-	const uint64_t args[5] = {a, b, c, d, e};
-	return gen_helper(4, args);
-}
-
-static uint64_t helper5(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
-{
-	const uint64_t args[5] = {a, b, c, d, e};
-	return gen_helper(5, args);
-}
+/* helperK: the mix of gen_helper(K, ...), one function per argument count
+ * (each needs an address of its own in the helper table). */
+#define MIX_HELPER(k)                                                                  \
+	static uint64_t helper##k(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e) \
+	{                                                                              \
+		const uint64_t args[5] = {a, b, c, d, e};                              \
+		return gen_helper(k, args);                                            \
+	}
+MIX_HELPER(0)
+MIX_HELPER(1)
+MIX_HELPER(2)
+MIX_HELPER(3)
+MIX_HELPER(4)
+MIX_HELPER(5)
+#undef MIX_HELPER
 
 static int ref_helper(void *ctx, int32_t id, const uint64_t args[5], uint64_t *r0)
 {
