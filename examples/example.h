@@ -40,10 +40,12 @@ static inline const char *example_engine_name(enum bee_engine e)
 	return e == BEE_ENGINE_JIT ? "JIT" : "interpreter";
 }
 
-/* A fresh instance on engine e (pins under /tmp, unused by the examples). */
+/* A fresh instance on engine e (pins under /tmp, unused by the examples)
+ * that loads programs as the kernel does: only what bee's verifier proves
+ * safe loads, and it runs on the fast path (no run-time checks). */
 static inline struct bee *example_bee(enum bee_engine e)
 {
-	struct bee_opts o = {.sz = sizeof(o), .engine = e};
+	struct bee_opts o = {.sz = sizeof(o), .engine = e, .trusted_fast_path = true};
 	struct bee *b = bee_new(&o);
 	if (!b)
 		fprintf(stderr, "bee_new: %s\n", strerror(errno));
@@ -64,14 +66,33 @@ static inline struct bee_object *example_open(const char *name, struct bee_objec
 	return obj;
 }
 
-/* Load obj into b; prints the loader's message on failure. */
+/* Load obj into b; prints the loader's message on failure.  Every program
+ * loaded must have been proven safe by the verifier (the kernel reports the
+ * instructions its verifier processed in verified_insns; so does bee). */
 static inline int example_load(struct bee_object *obj, struct bee *b)
 {
 	struct bee_target t = bee_target_of(b);
 	int err = bee_object_load(obj, &t);
-	if (err)
+	if (err) {
 		fprintf(stderr, "load %s: %s\n", bee_object_name(obj), bee_object_error(obj));
-	return err;
+		return err;
+	}
+	for (struct bee_program *p = bee_object_next_program(obj, NULL); p;
+	     p = bee_object_next_program(obj, p)) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bee_program_fd(p) < 0)
+			continue;
+		if (bee_obj_get_info_by_fd(b, bee_program_fd(p), &info, &len) < 0 ||
+		    info.verified_insns == 0) {
+			fprintf(stderr, "%s: not verified\n", bee_program_name(p));
+			return -EINVAL;
+		}
+		printf("  %s: verified (%u insns processed), runs on the fast path\n",
+		       bee_program_name(p), info.verified_insns);
+	}
+	return 0;
 }
 
 /* The engines to run on: argv[1] "interp" or "jit", else both. */

@@ -67,6 +67,12 @@ struct bee_opts {
  * well under a second on the checked interpreter. */
 #define BEE_DEFAULT_MAX_INSNS (1ull << 26)
 
+/* BPF_PROG_LOAD's log_level, beyond the kernel's bits (1, 2, 4 stats, 8
+ * fixed): with bee's verifier, a refusal also explains itself (the failing
+ * instruction and source line, the branches that led there, the values,
+ * the usual fix).  Only bee's own target accepts it. */
+#define BEE_LOG_EXPLAIN 16u
+
 /* Create an instance.  NULL with errno set on failure. */
 struct bee *bee_new(const struct bee_opts *opts);
 /* Destroy an instance and every object it still owns (pins stay on disk). */

@@ -105,8 +105,21 @@ int bee_program_set_autoload(struct bee_program *prog, bool autoload);
  * appended) after. */
 const struct bpf_insn *bee_program_insns(const struct bee_program *prog);
 size_t bee_program_insn_cnt(const struct bee_program *prog);
-/* The target's load log of the last failed load ("" when none). */
+/* The target's load log ("" when none): of the last failed load, or,
+ * with a log level set, of the last load whether it succeeded or not. */
 const char *bee_program_log(const struct bee_program *prog);
+/*
+ * Ask the target for a load log at this level on every load of the
+ * program (libbpf's bpf_program__set_log_level), in a 1 MiB buffer kept
+ * for bee_program_log even when the load succeeds: level 1 is the
+ * verifier's verdict and statistics, 2 adds its per-instruction log, 4
+ * statistics only (the kernel's BPF_LOG_* bits; what a target writes for
+ * each is the target's).  0, the default, loads without a log and asks
+ * for one at level 1 only to explain a refusal.  Before load only
+ * (-EBUSY after); -EINVAL for levels above 15.
+ */
+int bee_program_set_log_level(struct bee_program *prog, uint32_t level);
+uint32_t bee_program_log_level(const struct bee_program *prog);
 
 /* ---- attaching (libbpf's bpf_program__attach) ---- */
 

@@ -39,6 +39,7 @@ struct bee_prog {
 	struct bee_map **maps;       /* the maps its lddw reach, one reference each */
 	size_t n_maps;
 	uint64_t load_time;          /* CLOCK_BOOTTIME ns, as the kernel */
+	uint32_t verified_insns;     /* what bee's verifier processed (0: not verified) */
 	uint32_t uid;
 	_Atomic uint64_t run_cnt, run_time_ns;
 	uint32_t btf_id;

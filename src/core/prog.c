@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "platform/platform.h"
 #include "isa/bpf_ext.h"
 #include "btf/btf.h"
 #include "util/epoch.h"
@@ -193,7 +194,15 @@ static int resolve_maps(struct bee *bee, struct bee_prog *prog, struct bpf_insn 
 				log_write(log, "%zu: fd_idx without fd_array is invalid\n", i);
 				return -EPROTO;
 			}
-			fd = fd_array[in->imm];
+			/* The kernel copies fd_array from user memory (EFAULT on a
+			 * bad address); it has no length: an index far past the
+			 * caller's array must not crash the host. */
+			if (bee_probe_copy(&fd, (uintptr_t)(fd_array + (uint32_t)in->imm),
+					   sizeof(fd)) < 0) {
+				log_write(log, "%zu: fd_array[%u] is not readable\n", i,
+					  (uint32_t)in->imm);
+				return -EFAULT;
+			}
 		}
 		struct bee_map *map = bee_map_get_fd(bee, fd);
 		if (!map) {
@@ -472,25 +481,50 @@ static int check_btf_info(struct bee *bee, struct bee_prog *prog, const union bp
  * (the verifier runs with the instance lock held: it must not look up
  * handles itself). */
 struct verify_maps {
-	int fd[64];
+	bool by_idx[64];
+	int imm[64]; /* the handle, or the fd_array index */
 	struct bee_verify_map desc[64];
 	size_t n;
 };
 
+static bool pseudo_by_idx(uint32_t pseudo)
+{
+	return pseudo == BPF_PSEUDO_MAP_IDX || pseudo == BPF_PSEUDO_MAP_IDX_VALUE;
+}
+
 static void verify_maps_collect(struct bee *bee, const struct bpf_insn *insns, size_t n,
-				struct verify_maps *vm)
+				const int *fd_array, struct verify_maps *vm)
 {
 	vm->n = 0;
 	for (size_t i = 0; i + 1 < n && vm->n < 64; i++) {
 		const struct bpf_insn *in = &insns[i];
 		if (in->code != (BPF_LD | BPF_IMM | BPF_DW))
 			continue;
-		if (in->src_reg == BPF_PSEUDO_MAP_FD || in->src_reg == BPF_PSEUDO_MAP_VALUE) {
-			struct bee_map *map = bee_map_get_fd(bee, in->imm);
+		bool by_idx = pseudo_by_idx(in->src_reg);
+		if (by_idx || in->src_reg == BPF_PSEUDO_MAP_FD ||
+		    in->src_reg == BPF_PSEUDO_MAP_VALUE) {
+			/* resolve_maps has checked every fd_array index */
+			int fd = in->imm;
+			if (by_idx && (!fd_array ||
+				       bee_probe_copy(&fd, (uintptr_t)(fd_array + (uint32_t)in->imm),
+						      sizeof(fd)) < 0))
+				fd = -1;
+			struct bee_map *map = bee_map_get_fd(bee, fd);
 			if (map) {
-				vm->fd[vm->n] = in->imm;
+				uint64_t addr = 0;
+				bool rdonly = atomic_load(&map->frozen) &&
+					      (map->map_flags & BPF_F_RDONLY_PROG) &&
+					      map->ops->direct_value_addr &&
+					      map->ops->direct_value_addr(map, &addr, 0) == 0;
+				vm->by_idx[vm->n] = by_idx;
+				vm->imm[vm->n] = in->imm;
+				/* The program holds its maps: rdonly_data outlives the
+				 * verification (and a frozen map's value never changes). */
 				vm->desc[vm->n++] = (struct bee_verify_map){
-					map->type, map->key_size, map->value_size, map->max_entries};
+					map->type, map->key_size, map->value_size, map->max_entries,
+					map->map_flags, rdonly ? (const void *)(uintptr_t)addr : NULL,
+					map->inner_type, map->inner_key_size, map->inner_value_size,
+					map->inner_max_entries};
 				bee_obj_put(&map->obj);
 			}
 		}
@@ -502,7 +536,7 @@ static int verify_map_lookup(void *user, uint32_t pseudo, int32_t imm, struct be
 {
 	const struct verify_maps *vm = user;
 	for (size_t i = 0; i < vm->n; i++) {
-		if (vm->fd[i] == imm) {
+		if (vm->imm[i] == imm && vm->by_idx[i] == pseudo_by_idx(pseudo)) {
 			*out = vm->desc[i];
 			return 0;
 		}
@@ -525,11 +559,12 @@ static int verify_prog(struct bee *bee, struct bee_prog *prog, const struct bpf_
 		log_write(log, "bee verifier: program type %u is not described yet\n", prog->type);
 		return -EINVAL;
 	}
-	char vlog[1024] = "";
 	struct verify_maps *vm = malloc(sizeof(*vm));
 	if (!vm)
 		return -ENOMEM;
-	verify_maps_collect(bee, insns, prog->len, vm);
+	verify_maps_collect(bee, insns, prog->len, u64_to_ptr(attr->fd_array), vm);
+	/* The verifier writes its log after what the load wrote so far. */
+	size_t used = log->level && log->buf ? strnlen(log->buf, log->size) : 0;
 	pthread_mutex_lock(&bee->lock); /* the helper table may be growing */
 	struct bee_verify_opts vo = {
 		.sz = sizeof(vo),
@@ -538,19 +573,39 @@ static int verify_prog(struct bee *bee, struct bee_prog *prog, const struct bpf_
 		.helpers = bee->helpers,
 		.map_lookup = verify_map_lookup,
 		.user = vm,
-		.log_buf = vlog,
-		.log_size = sizeof(vlog),
-		.log_level = 1,
+		.log_buf = log->level && log->buf ? log->buf + used : NULL,
+		.log_size = log->level && log->buf ? log->size - used : 0,
+		.log_level = log->level & 15u,
 		.strict_alignment = (attr->prog_flags & BPF_F_STRICT_ALIGNMENT) != 0,
+		.has_func_info = attr->func_info_cnt > 0,
 	};
+	/* Source lines for the log, from the line info checked above. */
+	struct bee_btf_data *btf = NULL;
+	struct bee_verify_line *lines = NULL;
+	if (log->level && prog->nr_line_info && prog->btf) {
+		btf = bee_btf_parse(prog->btf->data, prog->btf->size, NULL, NULL);
+		lines = btf ? calloc(prog->nr_line_info, sizeof(*lines)) : NULL;
+	}
+	if (lines) {
+		for (uint32_t i = 0; i < prog->nr_line_info; i++) {
+			const struct bpf_line_info *l = &prog->line_info[i];
+			lines[i] = (struct bee_verify_line){l->insn_off, bee_btf_str(btf, l->line_off),
+							    bee_btf_str(btf, l->file_name_off),
+							    BPF_LINE_INFO_LINE_NUM(l->line_col)};
+		}
+		vo.lines = lines;
+		vo.n_lines = prog->nr_line_info;
+	}
+	vo.explain = (log->level & BEE_LOG_EXPLAIN) != 0;
 	struct bee_verify_result res;
 	int err = bee_verify(insns, prog->len, &vo, &res);
 	pthread_mutex_unlock(&bee->lock);
+	free(lines);
+	bee_btf_free(btf);
 	free(vm);
-	if (err) {
-		log_write(log, "%s", vlog[0] ? vlog : res.msg);
+	if (err)
 		return err == -ENOTSUP ? -EINVAL : err;
-	}
+	prog->verified_insns = (uint32_t)res.processed;
 	*verified = true;
 	return 0;
 }
@@ -569,7 +624,7 @@ int bee_cmd_prog_load(struct bee *bee, union bpf_attr *attr)
 	struct load_log log = {u64_to_ptr(attr->log_buf), attr->log_size, attr->log_level};
 	if (attr->log_level || attr->log_buf || attr->log_size) {
 		if (log.size < LOG_MIN_SIZE || log.size > UINT32_MAX >> 2 || !log.level ||
-		    !log.buf || (log.level & ~15u))
+		    !log.buf || (log.level & ~(15u | BEE_LOG_EXPLAIN)))
 			return -EINVAL;
 		log.buf[0] = 0;
 	}
@@ -695,7 +750,7 @@ int bee_prog_info(struct bee *bee, struct bee_prog *prog, union bpf_attr *attr)
 	out.gpl_compatible = prog->gpl_compatible;
 	out.run_time_ns = atomic_load(&prog->run_time_ns);
 	out.run_cnt = atomic_load(&prog->run_cnt);
-	out.verified_insns = 0; /* no verifier yet */
+	out.verified_insns = prog->verified_insns;
 	out.btf_id = prog->btf_id;
 	/* func_info / line_info: the user's rec sizes must be bee's (or 0 with
 	 * no count); the counts always come back, the records when there is

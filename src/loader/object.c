@@ -1190,8 +1190,18 @@ static int load_program(struct bee_object *obj, struct bee_program *p)
 	uint32_t kver = 0;
 	bee_elf_kern_version(obj->elf, &kver);
 	union bpf_attr a;
-	bool with_btf = obj->btf_fd >= 0 && p->nr_func_info;
+	/*
+	 * Up to three loads: with the program's BTF (func/line info); if the
+	 * target refuses, without it (a target that cannot take the BTF still
+	 * gets the program); if that fails too, the refusal was the
+	 * program's: once more as at first, with a log, so the log reports
+	 * the program as built.  A host log level asks for a log every time.
+	 */
+	bool has_btf = obj->btf_fd >= 0 && p->nr_func_info;
 	for (int attempt = 0; attempt < 3; attempt++) {
+		bool with_btf = has_btf && attempt != 1;
+		if (attempt == 1 && !has_btf)
+			continue;
 		memset(&a, 0, sizeof(a));
 		a.prog_type = p->type;
 		a.insn_cnt = (uint32_t)p->nr_insns;
@@ -1213,30 +1223,28 @@ static int load_program(struct bee_object *obj, struct bee_program *p)
 				a.line_info_cnt = p->nr_line_info;
 			}
 		}
-		char *log = NULL;
-		if (attempt == 2) { /* the failing load again, for its log */
-			log = calloc(1, LOG_BUF_SIZE);
-			if (log) {
-				a.log_buf = (uint64_t)(uintptr_t)log;
-				a.log_size = LOG_BUF_SIZE;
-				a.log_level = 1;
-			}
+		uint32_t level = p->log_level ? p->log_level : attempt == 2 ? 1 : 0;
+		char *log = level ? calloc(1, LOG_BUF_SIZE) : NULL;
+		if (log) {
+			a.log_buf = (uint64_t)(uintptr_t)log;
+			a.log_size = LOG_BUF_SIZE;
+			a.log_level = level;
 		}
 		long fd = tbpf(obj, BPF_PROG_LOAD, &a);
 		if (fd >= 0) {
 			p->fd = (int)fd;
-			free(log);
+			if (p->log_level) { /* kept: the verifier's statistics */
+				free(p->log);
+				p->log = log;
+			} else {
+				free(log);
+			}
 			return 0;
 		}
-		if (attempt == 0 && with_btf) {
-			/* a target that refuses the func/line info gets none */
-			with_btf = false;
+		if (attempt < 2) {
+			free(log);
 			continue;
 		}
-		if (attempt == 0)
-			attempt = 1;
-		if (attempt < 2)
-			continue;
 		free(p->log);
 		p->log = log;
 		const char *tail = "";
@@ -1334,6 +1342,20 @@ int bee_program_set_expected_attach_type(struct bee_program *p, enum bpf_attach_
 	p->expected_attach_type = type;
 	return 0;
 }
+
+int bee_program_set_log_level(struct bee_program *p, uint32_t level)
+{
+	if (p->obj->loaded)
+		return -EBUSY;
+	/* the kernel's BPF_LOG_LEVEL1 | _LEVEL2 | _STATS | _FIXED, and bee's
+	 * BEE_LOG_EXPLAIN (for bee's own target) */
+	if (level & ~(15u | BEE_LOG_EXPLAIN))
+		return -EINVAL;
+	p->log_level = level;
+	return 0;
+}
+
+uint32_t bee_program_log_level(const struct bee_program *p) { return p->log_level; }
 
 int bee_program_set_autoload(struct bee_program *p, bool autoload)
 {

@@ -71,6 +71,7 @@ struct bee_program {
 	struct bpf_line_info *line_info;
 	uint32_t nr_line_info;
 	char *log;
+	uint32_t log_level;      /* bee_program_set_log_level; 0: a log only for a refusal */
 	int fd;
 };
 

@@ -107,7 +107,7 @@ static inline unsigned char *elem(const struct bee_array *a, uint32_t index, uns
 
 static void *array_lookup(struct bee_map *map, const void *key)
 {
-	uint32_t index = *(const uint32_t *)key;
+	uint32_t index = bee_map_key_u32(key);
 	if (index >= map->max_entries)
 		return NULL;
 	struct bee_array *a = array_of(map);
@@ -119,7 +119,7 @@ static int check_update(const struct bee_map *map, const void *key, uint64_t fla
 	int err = bee_map_check_update_flags(flags);
 	if (err)
 		return err;
-	if (*(const uint32_t *)key >= map->max_entries)
+	if (bee_map_key_u32(key) >= map->max_entries)
 		return -E2BIG;
 	if (flags == BPF_NOEXIST)
 		return -EEXIST; /* every element always exists */
@@ -142,7 +142,7 @@ static long array_delete(struct bee_map *map, const void *key)
 
 static int array_sys_lookup(struct bee_map *map, const void *key, void *value, uint64_t flags)
 {
-	uint32_t index = *(const uint32_t *)key;
+	uint32_t index = bee_map_key_u32(key);
 	if (index >= map->max_entries)
 		return -ENOENT;
 	struct bee_array *a = array_of(map);
@@ -167,7 +167,7 @@ static int array_sys_update(struct bee_map *map, const void *key, const void *va
 	if (err)
 		return err;
 	struct bee_array *a = array_of(map);
-	uint32_t index = *(const uint32_t *)key;
+	uint32_t index = bee_map_key_u32(key);
 	if (!bee_map_is_percpu(map->type)) {
 		/* the host's buffer is value_size bytes, not rounded up to 8 */
 		bee_value_copy(elem(a, index, 0), value, map->value_size);
@@ -182,7 +182,7 @@ static int array_sys_update(struct bee_map *map, const void *key, const void *va
 
 int bee_array_get_next_key(struct bee_map *map, const void *key, void *next_key)
 {
-	uint32_t index = key ? *(const uint32_t *)key : UINT32_MAX;
+	uint32_t index = key ? bee_map_key_u32(key) : UINT32_MAX;
 	uint32_t *next = next_key;
 	if (index >= map->max_entries) {
 		*next = 0;

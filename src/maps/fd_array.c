@@ -74,7 +74,7 @@ static struct bee_obj *slot_get(struct bee_map *map, uint64_t index)
 
 static struct bee_obj *fd_array_lookup_obj(struct bee_map *map, const void *key)
 {
-	return slot_get(map, *(const uint32_t *)key);
+	return slot_get(map, bee_map_key_u32(key));
 }
 
 static void *map_of_maps_lookup(struct bee_map *map, const void *key)
@@ -95,7 +95,7 @@ struct bee_obj *bee_prog_array_get(struct bee_map *map, uint64_t index)
 static int fd_array_update(struct bee_map *map, const void *key, struct bee_obj *obj,
 			   uint64_t flags)
 {
-	uint32_t index = *(const uint32_t *)key;
+	uint32_t index = bee_map_key_u32(key);
 	if (flags != BPF_ANY)
 		return -EINVAL; /* the kernel's bpf_fd_array_map_update_elem */
 	if (index >= map->max_entries)
@@ -107,7 +107,7 @@ static int fd_array_update(struct bee_map *map, const void *key, struct bee_obj 
 
 static long fd_array_delete(struct bee_map *map, const void *key)
 {
-	uint32_t index = *(const uint32_t *)key;
+	uint32_t index = bee_map_key_u32(key);
 	if (index >= map->max_entries)
 		return -E2BIG;
 	struct bee_obj *old = atomic_exchange(&fd_array_of(map)->slots[index], NULL);

@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <linux/bpf.h>
 
@@ -99,6 +100,15 @@ struct bee_map_ops {
 	/* The object at key (no reference taken; valid in a read section). */
 	struct bee_obj *(*fd_lookup)(struct bee_map *map, const void *key);
 };
+
+/* An array-like map's 4-byte key: a program's key may sit at any stack
+ * offset, so it is read without assuming alignment. */
+static inline uint32_t bee_map_key_u32(const void *key)
+{
+	uint32_t v;
+	memcpy(&v, key, sizeof(v));
+	return v;
+}
 
 struct bee_map {
 	struct bee_obj obj;           /* kind BEE_OBJ_MAP; id, references */

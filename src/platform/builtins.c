@@ -110,7 +110,7 @@ int bee_helper_table_add_builtins(struct bee_helper_table *t)
 		{.id = BPF_FUNC_ktime_get_ns, .name = "bpf_ktime_get_ns", .fn = helper_ktime_get_ns},
 		/* printk.c */
 		{BPF_FUNC_trace_printk, "bpf_trace_printk", bee_helper_trace_printk,
-		 BEE_RET_INTEGER, {MEM, SIZE, ANY, ANY, ANY}, true},
+		 BEE_RET_INTEGER, {MEM, SIZE}, true}, /* r3-r5: not checked, as in the kernel */
 		{BPF_FUNC_trace_vprintk, "bpf_trace_vprintk", bee_helper_trace_vprintk,
 		 BEE_RET_INTEGER, {MEM, SIZE, MEMN, SIZE0}, true},
 		{BPF_FUNC_snprintf, "bpf_snprintf", bee_helper_snprintf,

@@ -183,16 +183,27 @@ static const struct bee_ctx_field btf_args_fields[] = {
 	BPF_FUNC_probe_read_kernel, BPF_FUNC_probe_read_user_str,                        \
 	BPF_FUNC_probe_read_kernel_str, BPF_FUNC_get_current_task,                       \
 	BPF_FUNC_get_current_task_btf, BPF_FUNC_get_current_pid_tgid,                    \
-	BPF_FUNC_get_current_uid_gid, BPF_FUNC_get_current_comm
+	BPF_FUNC_get_current_uid_gid, BPF_FUNC_get_current_comm, BPF_FUNC_send_signal
 
 /* bpf_tracing_func_proto adds the legacy probe reads and perf output */
 #define TRACING_HELPERS                                                                \
 	BASE_HELPERS, BPF_FUNC_probe_read, BPF_FUNC_probe_read_str,                      \
 	BPF_FUNC_perf_event_output
 
-static const int32_t skb_helpers[] = {BASE_HELPERS, BPF_FUNC_perf_event_output};
+/* Helpers bee's verifier knows by prototype only (the kernel's; bee's
+ * user-space target does not provide them yet): send_signal, skb load and
+ * store bytes, xdp_adjust_head, socket lookup and release.  Programs using them verify against their
+ * type's rules; bee itself cannot run them. */
+static const int32_t skb_helpers[] = {BASE_HELPERS, BPF_FUNC_perf_event_output,
+				      BPF_FUNC_skb_load_bytes};
+static const int32_t tc_helpers[] = {BASE_HELPERS, BPF_FUNC_perf_event_output,
+				     BPF_FUNC_skb_load_bytes, BPF_FUNC_skb_store_bytes,
+				     BPF_FUNC_sk_lookup_tcp, BPF_FUNC_sk_lookup_udp,
+				     BPF_FUNC_sk_release};
 static const int32_t cgroup_skb_helpers[] = {BASE_HELPERS, BPF_FUNC_perf_event_output};
-static const int32_t xdp_helpers[] = {BASE_HELPERS, BPF_FUNC_perf_event_output};
+static const int32_t xdp_helpers[] = {BASE_HELPERS, BPF_FUNC_perf_event_output,
+				      BPF_FUNC_xdp_adjust_head, BPF_FUNC_sk_lookup_tcp,
+				      BPF_FUNC_sk_lookup_udp, BPF_FUNC_sk_release};
 static const int32_t tracing_helpers[] = {TRACING_HELPERS};
 
 /* ---- the built-in types ---- */
@@ -206,10 +217,10 @@ static const struct bee_prog_type_desc builtin_types[] = {
 	DESC(BPF_PROG_TYPE_SOCKET_FILTER, "socket_filter", sizeof(struct __sk_buff),
 	     socket_filter_fields, skb_helpers, 0, 0, BEE_PT_LD_ABS | BEE_PT_RET_ANY),
 	DESC(BPF_PROG_TYPE_SCHED_CLS, "sched_cls", sizeof(struct __sk_buff), tc_fields,
-	     skb_helpers, 0, 0,
+	     tc_helpers, 0, 0,
 	     BEE_PT_LD_ABS | BEE_PT_PKT_READ | BEE_PT_PKT_WRITE | BEE_PT_RET_ANY),
 	DESC(BPF_PROG_TYPE_SCHED_ACT, "sched_act", sizeof(struct __sk_buff), tc_fields,
-	     skb_helpers, 0, 0,
+	     tc_helpers, 0, 0,
 	     BEE_PT_LD_ABS | BEE_PT_PKT_READ | BEE_PT_PKT_WRITE | BEE_PT_RET_ANY),
 	DESC(BPF_PROG_TYPE_XDP, "xdp", sizeof(struct xdp_md), xdp_fields, xdp_helpers, 0, 0,
 	     BEE_PT_PKT_READ | BEE_PT_PKT_WRITE | BEE_PT_RET_ANY),

@@ -10,11 +10,14 @@
  * byte, spilled registers), splitting the state at each conditional jump
  * whose outcome the state does not decide, refining both sides, and
  * checking every memory access, helper call and exit against the state.
- * A state equal to one already fully explored at the same instruction is
- * pruned; a state equal to one still on the current path is an infinite
- * loop.  Anything the first version does not model is refused with
- * "bee verifier: <feature> not supported yet": bee may refuse a safe
- * program, never accept an unsafe one.
+ * A state covered by one already fully explored at the same instruction is
+ * pruned (scalars no check depended on may differ: precise.c); a state
+ * equal to one still on the current path is an infinite loop.  bpf-to-bpf
+ * calls, callbacks, references and tail calls are followed as the kernel
+ * does.  Anything bee does not model is refused with "bee verifier:
+ * <feature> not supported yet": bee may refuse a safe program, never
+ * accept an unsafe one.  The log follows the kernel's format (levels 1
+ * and 2) and can explain a refusal (log.c, explain.c).
  */
 #ifndef BEE_VERIFY_VERIFY_H
 #define BEE_VERIFY_VERIFY_H
@@ -35,6 +38,21 @@
 struct bee_verify_map {
 	uint32_t type; /* enum bpf_map_type */
 	uint32_t key_size, value_size, max_entries;
+	uint32_t map_flags; /* BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG are enforced */
+	/* A frozen map the program may only read (BPF_F_RDONLY_PROG, e.g.
+	 * .rodata): its value (value_size bytes), so loads at constant offsets
+	 * are known constants, as the kernel reads them.  NULL otherwise. */
+	const void *rdonly_data;
+	/* Maps of maps: the inner maps' shape (inner_type 0: none). */
+	uint32_t inner_type, inner_key_size, inner_value_size, inner_max_entries;
+};
+
+/* A source line (from BTF line info) that starts at instruction insn. */
+struct bee_verify_line {
+	uint32_t insn;
+	const char *src;  /* the line's text */
+	const char *file;
+	uint32_t line;
 };
 
 struct bee_verify_opts {
@@ -42,7 +60,8 @@ struct bee_verify_opts {
 	const struct bee_prog_type_desc *prog_type; /* required */
 	uint32_t expected_attach_type;
 	const struct bee_helper_table *helpers; /* may be NULL: no helper allowed */
-	/* lddw map[idx:N] (BPF_PSEUDO_MAP_IDX[_VALUE]): maps[N]. */
+	/* lddw map[idx:N] (BPF_PSEUDO_MAP_IDX[_VALUE]): maps[N]; when maps is
+	 * NULL, map_lookup answers for them too. */
 	const struct bee_verify_map *maps;
 	size_t n_maps;
 	/* Other lddw map forms (BPF_PSEUDO_MAP_FD[_VALUE], imm = the fd or id the
@@ -52,8 +71,22 @@ struct bee_verify_opts {
 	void *user;
 	char *log_buf; /* may be NULL */
 	size_t log_size;
-	unsigned log_level; /* 0: none; 1: the refusal and the statistics */
+	/* 0: none; 1: the failing path's instructions, the refusal and the
+	 * statistics; 2: every instruction with the state after it; | 4
+	 * (BPF_LOG_STATS): the verification time and stack depths too. */
+	unsigned log_level;
 	bool strict_alignment; /* BPF_F_STRICT_ALIGNMENT: map value and packet accesses aligned */
+	/* The program came with BTF func_info (one record per subprogram):
+	 * as in the kernel, callbacks, and tail calls or legacy packet loads
+	 * inside subprograms, need it. */
+	bool has_func_info;
+	/* Source lines for the log (may be NULL), sorted by insn. */
+	const struct bee_verify_line *lines;
+	size_t n_lines;
+	/* A refusal also explains itself in the log: the instruction and its
+	 * source line, the branches that led there, the values that make it
+	 * unsafe and the usual fix (bee's --explain). */
+	bool explain;
 };
 
 struct bee_verify_result {

@@ -29,7 +29,10 @@ static void check(const char *name, unsigned type, const char *src, const char *
 	struct bee_helper_table *h = bee_helper_table_new();
 	bee_helper_table_add_builtins(h);
 	bee_core_add_helpers(h);
-	struct bee_verify_map maps[] = {{BPF_MAP_TYPE_HASH, 8, 8, 16}};
+	struct bee_verify_map maps[] = {{.type = BPF_MAP_TYPE_HASH,
+					 .key_size = 8,
+					 .value_size = 8,
+					 .max_entries = 16}};
 	static char log[4096];
 	struct bee_verify_opts o = {.sz = sizeof(o), .prog_type = bee_prog_type_builtin(type),
 				    .helpers = h, .maps = maps, .n_maps = 1, .log_buf = log,
@@ -87,9 +90,17 @@ int main(void)
 	check("infinite-loop", SF, "r0 = 0\nl:\ngoto l\n", "infinite loop detected");
 	check("unknown-helper", SF, "call 99999\nr0 = 0\nexit\n", "invalid func unknown#99999");
 	check("unbounded-loop", SF, "r1 = 0\nl:\nr1 += 1\nif r1 != 0 goto l\nr0 = 0\nexit\n",
-	      "not proven bounded");
-	check("bpf2bpf-unsupported", SF, "call f\nexit\nf:\nr0 = 0\nexit\n",
-	      "bee verifier: bpf-to-bpf calls not supported yet");
+	      "BPF program is too large");
+	check("bpf2bpf-call", SF, "r1 = 3\ncall f\nexit\nf:\nr0 = r1\nexit\n", NULL);
+	check("bpf2bpf-r1-clobbered", SF, "r1 = 3\ncall f\nr0 = r1\nexit\nf:\nr0 = 0\nexit\n",
+	      "R1 !read_ok");
+	check("kfunc-unsupported", SF, "call kfunc 42\nr0 = 0\nexit\n",
+	      "bee verifier: kfunc calls not supported yet");
+	check("atomic-misaligned-map-value", SF,
+	      "*(u64 *)(r10 -8) = 0\nr2 = r10\nr2 += -8\nr1 = map[idx:0] ll\n"
+	      "call bpf_map_lookup_elem\nif r0 == 0 goto out\nr1 = 1\n"
+	      "lock *(u64 *)(r0 +1) += r1\nout:\nr0 = 0\nexit\n",
+	      "misaligned value access");
 	printf("%s\n", failures ? "FAILED" : "all passed");
 	return failures ? 1 : 0;
 }

@@ -40,360 +40,10 @@
 #include "core/core.h"
 #include "verify/verify.h"
 
-#define MAX_MAPS 8
+#include "vdata.h"
+
+#define MAX_MAPS VDATA_MAX_MAPS
 #define LOG_SIZE (4u << 20)
-
-/* ---- the corpus ------------------------------------------------------------ */
-
-struct vmap {
-	enum bpf_map_type type;
-	uint32_t key_size, value_size, max_entries, flags;
-};
-
-struct vtest {
-	const char *file; /* base name of the .vdata file */
-	char *name;
-	unsigned line; /* of the "==" line */
-	enum bpf_prog_type prog_type;
-	const char *type_name;
-	enum bpf_attach_type attach_type;
-	bool has_attach_type;
-	uint32_t prog_flags;
-	struct vmap maps[MAX_MAPS];
-	unsigned n_maps;
-	char *asm_text;
-	bool expect_accept;
-	char *expect_msg; /* for reject: a substring the log must contain */
-	bool has_expect;
-	bool btf;  /* give the kernel BTF func_info: one static "int fN(void)" per subprogram */
-	bool slow; /* takes seconds (the 1,000,000-instruction limit): only with --slow */
-};
-
-struct name_val {
-	const char *name;
-	unsigned val;
-};
-
-static const struct name_val prog_types[] = {
-	{"socket_filter", BPF_PROG_TYPE_SOCKET_FILTER},
-	{"kprobe", BPF_PROG_TYPE_KPROBE},
-	{"tc", BPF_PROG_TYPE_SCHED_CLS},
-	{"sched_cls", BPF_PROG_TYPE_SCHED_CLS},
-	{"sched_act", BPF_PROG_TYPE_SCHED_ACT},
-	{"tracepoint", BPF_PROG_TYPE_TRACEPOINT},
-	{"xdp", BPF_PROG_TYPE_XDP},
-	{"perf_event", BPF_PROG_TYPE_PERF_EVENT},
-	{"cgroup_skb", BPF_PROG_TYPE_CGROUP_SKB},
-	{"cgroup_sock", BPF_PROG_TYPE_CGROUP_SOCK},
-	{"lwt_in", BPF_PROG_TYPE_LWT_IN},
-	{"sk_skb", BPF_PROG_TYPE_SK_SKB},
-	{"raw_tp", BPF_PROG_TYPE_RAW_TRACEPOINT},
-	{"raw_tracepoint", BPF_PROG_TYPE_RAW_TRACEPOINT},
-	{"flow_dissector", BPF_PROG_TYPE_FLOW_DISSECTOR},
-	{"syscall", BPF_PROG_TYPE_SYSCALL},
-};
-
-static const struct name_val map_types[] = {
-	{"hash", BPF_MAP_TYPE_HASH},
-	{"array", BPF_MAP_TYPE_ARRAY},
-	{"prog_array", BPF_MAP_TYPE_PROG_ARRAY},
-	{"percpu_hash", BPF_MAP_TYPE_PERCPU_HASH},
-	{"percpu_array", BPF_MAP_TYPE_PERCPU_ARRAY},
-	{"lru_hash", BPF_MAP_TYPE_LRU_HASH},
-	{"queue", BPF_MAP_TYPE_QUEUE},
-	{"stack", BPF_MAP_TYPE_STACK},
-	{"ringbuf", BPF_MAP_TYPE_RINGBUF},
-	{"perf_event_array", BPF_MAP_TYPE_PERF_EVENT_ARRAY},
-};
-
-static const struct name_val attach_types[] = {
-	{"cgroup_inet_ingress", BPF_CGROUP_INET_INGRESS},
-	{"cgroup_inet_egress", BPF_CGROUP_INET_EGRESS},
-	{"cgroup_inet_sock_create", BPF_CGROUP_INET_SOCK_CREATE},
-	{"xdp", BPF_XDP},
-};
-
-static const struct name_val prog_flag_names[] = {
-	{"strict_alignment", BPF_F_STRICT_ALIGNMENT},
-	{"any_alignment", BPF_F_ANY_ALIGNMENT},
-	{"sleepable", BPF_F_SLEEPABLE},
-	{"xdp_has_frags", BPF_F_XDP_HAS_FRAGS},
-};
-
-static bool lookup(const struct name_val *t, size_t n, const char *s, unsigned *out)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(t[i].name, s) == 0) {
-			*out = t[i].val;
-			return true;
-		}
-	return false;
-}
-#define LOOKUP(t, s, out) lookup(t, sizeof(t) / sizeof((t)[0]), s, out)
-
-struct corpus {
-	struct vtest *tests;
-	size_t n, cap;
-	unsigned errors;
-};
-
-static bool isalpha_ascii(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p) {
-		perror("strdup");
-		exit(1);
-	}
-	return p;
-}
-
-static void corpus_error(struct corpus *c, const char *file, unsigned line, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s:%u: ", file, line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	c->errors++;
-}
-
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t len = strlen(s);
-	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
-		       s[len - 1] == '\r'))
-		s[--len] = '\0';
-	return s;
-}
-
-/* Append a line to a growing malloc'd text. */
-static void text_append(char **text, size_t *len, const char *line)
-{
-	size_t add = strlen(line);
-	char *p = realloc(*text, *len + add + 2);
-	if (!p) {
-		perror("realloc");
-		exit(1);
-	}
-	memcpy(p + *len, line, add);
-	*len += add;
-	p[(*len)++] = '\n';
-	p[*len] = '\0';
-	*text = p;
-}
-
-/* A test is complete: check it has what it needs. */
-static void finish_test(struct corpus *c, struct vtest *t)
-{
-	if (!t->type_name)
-		corpus_error(c, t->file, t->line, "test '%s' has no '-- type'", t->name);
-	if (!t->asm_text)
-		corpus_error(c, t->file, t->line, "test '%s' has no '-- asm'", t->name);
-	if (!t->has_expect)
-		corpus_error(c, t->file, t->line, "test '%s' has neither '-- accept' nor '-- reject'",
-			     t->name);
-	for (size_t i = 0; i + 1 < c->n; i++)
-		if (strcmp(c->tests[i].file, t->file) == 0 && strcmp(c->tests[i].name, t->name) == 0)
-			corpus_error(c, t->file, t->line, "duplicate test name '%s'", t->name);
-}
-
-/* The reject message: the rest of the line, without surrounding quotes. */
-static char *parse_message(char *s)
-{
-	s = trim(s);
-	size_t len = strlen(s);
-	if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
-		s[len - 1] = '\0';
-		s++;
-	}
-	return xstrdup(s);
-}
-
-static void parse_section(struct corpus *c, struct vtest *t, const char *file, unsigned line,
-			  char *hdr, bool *in_asm)
-{
-	char *word = hdr, *rest = hdr;
-	while (*rest && *rest != ' ' && *rest != '\t')
-		rest++;
-	if (*rest)
-		*rest++ = '\0';
-	rest = trim(rest);
-	*in_asm = false;
-	unsigned v;
-	if (strcmp(word, "type") == 0) {
-		if (!LOOKUP(prog_types, rest, &v)) {
-			corpus_error(c, file, line, "unknown program type '%s'", rest);
-			return;
-		}
-		t->prog_type = (enum bpf_prog_type)v;
-		t->type_name = file; /* replaced below by a stable string */
-		for (size_t i = 0; i < sizeof(prog_types) / sizeof(prog_types[0]); i++)
-			if (strcmp(prog_types[i].name, rest) == 0)
-				t->type_name = prog_types[i].name;
-		if (t->prog_type == BPF_PROG_TYPE_SYSCALL)
-			t->prog_flags |= BPF_F_SLEEPABLE;
-	} else if (strcmp(word, "attach") == 0) {
-		if (!LOOKUP(attach_types, rest, &v)) {
-			corpus_error(c, file, line, "unknown attach type '%s'", rest);
-			return;
-		}
-		t->attach_type = (enum bpf_attach_type)v;
-		t->has_attach_type = true;
-	} else if (strcmp(word, "flags") == 0) {
-		for (char *f = strtok(rest, " \t,"); f; f = strtok(NULL, " \t,")) {
-			if (!LOOKUP(prog_flag_names, f, &v)) {
-				corpus_error(c, file, line, "unknown program flag '%s'", f);
-				return;
-			}
-			t->prog_flags |= v;
-		}
-	} else if (strcmp(word, "map") == 0) {
-		char tname[64];
-		unsigned k, val, ent, fl = 0;
-		int got = sscanf(rest, "%63s %u %u %u %i", tname, &k, &val, &ent, (int *)&fl);
-		if (got < 4) {
-			corpus_error(c, file, line, "'-- map TYPE KEY VALUE ENTRIES [FLAGS]' expected");
-			return;
-		}
-		if (!LOOKUP(map_types, tname, &v)) {
-			corpus_error(c, file, line, "unknown map type '%s'", tname);
-			return;
-		}
-		if (t->n_maps == MAX_MAPS) {
-			corpus_error(c, file, line, "more than %d maps", MAX_MAPS);
-			return;
-		}
-		t->maps[t->n_maps++] = (struct vmap){(enum bpf_map_type)v, k, val, ent, fl};
-	} else if (strcmp(word, "btf") == 0) {
-		t->btf = true;
-	} else if (strcmp(word, "slow") == 0) {
-		t->slow = true;
-	} else if (strcmp(word, "asm") == 0) {
-		if (t->asm_text)
-			corpus_error(c, file, line, "second '-- asm'");
-		*in_asm = true;
-		if (!t->asm_text)
-			t->asm_text = xstrdup("");
-	} else if (strcmp(word, "accept") == 0 || strcmp(word, "reject") == 0) {
-		if (t->has_expect)
-			corpus_error(c, file, line, "second expectation");
-		t->has_expect = true;
-		t->expect_accept = word[0] == 'a';
-		if (t->expect_accept && *rest)
-			corpus_error(c, file, line, "'-- accept' takes no message");
-		if (!t->expect_accept) {
-			t->expect_msg = parse_message(rest);
-			if (!*t->expect_msg)
-				corpus_error(c, file, line, "'-- reject' needs a message substring");
-		}
-	} else {
-		corpus_error(c, file, line, "unknown section '-- %s'", word);
-	}
-}
-
-static void parse_file(struct corpus *c, const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		corpus_error(c, path, 0, "%s", strerror(errno));
-		return;
-	}
-	const char *base = strrchr(path, '/');
-	base = xstrdup(base ? base + 1 : path);
-	char *buf = NULL;
-	size_t cap = 0, asm_len = 0;
-	unsigned line = 0;
-	struct vtest *t = NULL;
-	bool in_asm = false;
-	while (getline(&buf, &cap, f) >= 0) {
-		line++;
-		char *s = trim(buf);
-		if (strncmp(s, "==", 2) == 0) {
-			if (t)
-				finish_test(c, t);
-			if (c->n == c->cap) {
-				c->cap = c->cap ? 2 * c->cap : 256;
-				c->tests = realloc(c->tests, c->cap * sizeof(*c->tests));
-				if (!c->tests) {
-					perror("realloc");
-					exit(1);
-				}
-			}
-			t = &c->tests[c->n++];
-			memset(t, 0, sizeof(*t));
-			t->file = base;
-			t->line = line;
-			t->name = xstrdup(trim(s + 2));
-			if (!*t->name)
-				corpus_error(c, base, line, "a test needs a name");
-			in_asm = false;
-			asm_len = 0;
-			continue;
-		}
-		if (strncmp(s, "--", 2) == 0 && (s[2] == ' ' || s[2] == '\t' || isalpha_ascii(s[2]))) {
-			if (!t) {
-				corpus_error(c, base, line, "section outside a test");
-				continue;
-			}
-			parse_section(c, t, base, line, trim(s + 2), &in_asm);
-			continue;
-		}
-		if (in_asm) {
-			text_append(&t->asm_text, &asm_len, s);
-			continue;
-		}
-		if (*s == '\0' || *s == '#')
-			continue;
-		corpus_error(c, base, line, "stray text outside a section: '%s'", s);
-	}
-	if (t)
-		finish_test(c, t);
-	free(buf);
-	fclose(f);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void parse_path(struct corpus *c, const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		parse_file(c, path);
-		return;
-	}
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (len < 6 || strcmp(e->d_name + len - 6, ".vdata") != 0)
-			continue;
-		names = realloc(names, (n + 1) * sizeof(*names));
-		if (!names || asprintf(&names[n], "%s/%s", path, e->d_name) < 0) {
-			perror("alloc");
-			exit(1);
-		}
-		n++;
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		parse_file(c, names[i]);
-		free(names[i]);
-	}
-	free(names);
-}
 
 /* ---- verdict sources -------------------------------------------------------- */
 
@@ -417,23 +67,6 @@ struct target {
 			       char *log, size_t log_len);
 };
 
-static long sys_bpf(int cmd, union bpf_attr *attr, unsigned size)
-{
-	long r = syscall(__NR_bpf, cmd, attr, size);
-	return r < 0 ? -errno : r;
-}
-
-static int kernel_map_create(const struct vmap *m)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_type = m->type;
-	a.key_size = m->key_size;
-	a.value_size = m->value_size;
-	a.max_entries = m->max_entries;
-	a.map_flags = m->flags;
-	return (int)sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
-}
 
 struct kbtf {
 	int fd; /* BPF_BTF_LOAD'ed blob, or -1 */
@@ -470,7 +103,7 @@ static long kernel_load(enum bpf_prog_type type, const struct vtest *t, const st
 		a.log_size = (uint32_t)log_len;
 		a.log_level = 1;
 	}
-	return sys_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+	return vdata_sys_bpf(BPF_PROG_LOAD, &a);
 }
 
 /*
@@ -542,7 +175,7 @@ static int kernel_make_btf(const struct bpf_insn *insns, size_t n, struct kbtf *
 	memset(&a, 0, sizeof(a));
 	a.btf = (uint64_t)(uintptr_t)blob;
 	a.btf_size = (uint32_t)size;
-	long fd = sys_bpf(BPF_BTF_LOAD, &a, sizeof(a));
+	long fd = vdata_sys_bpf(BPF_BTF_LOAD, &a);
 	free(blob);
 	out->fd = fd < 0 ? -1 : (int)fd;
 	return fd < 0 ? (int)fd : 0;
@@ -590,7 +223,9 @@ static enum verdict kernel_verify(const struct vtest *t, const struct bpf_insn *
 		snprintf(log, log_len, "the kernel does not offer program type %s", t->type_name);
 		return V_UNSUPPORTED;
 	}
-	int fds[MAX_MAPS];
+	/* Slots past the maps made read as fd 0 (not a map): a test naming
+	 * map[idx:N] beyond them gets the same answer on every run. */
+	int fds[MAX_MAPS] = {0};
 	unsigned made = 0;
 	enum verdict v = V_ACCEPT;
 	struct kbtf btf = {.fd = -1};
@@ -602,7 +237,7 @@ static enum verdict kernel_verify(const struct vtest *t, const struct bpf_insn *
 		}
 	}
 	for (; made < t->n_maps; made++) {
-		int fd = kernel_map_create(&t->maps[made]);
+		int fd = vdata_kernel_map_create(&t->maps[made]);
 		if (fd < 0) {
 			snprintf(log, log_len, "cannot create map %u: %s", made, strerror(-fd));
 			v = V_UNSUPPORTED;
@@ -662,8 +297,11 @@ static enum verdict bee_target_verify(const struct vtest *t, const struct bpf_in
 	}
 	struct bee_verify_map maps[MAX_MAPS];
 	for (unsigned i = 0; i < t->n_maps; i++)
-		maps[i] = (struct bee_verify_map){t->maps[i].type, t->maps[i].key_size,
-						  t->maps[i].value_size, t->maps[i].max_entries};
+		maps[i] = (struct bee_verify_map){.type = t->maps[i].type,
+						  .key_size = t->maps[i].key_size,
+						  .value_size = t->maps[i].value_size,
+						  .max_entries = t->maps[i].max_entries,
+						  .map_flags = t->maps[i].flags};
 	struct bee_verify_opts o = {
 		.sz = sizeof(o),
 		.prog_type = pt,
@@ -675,6 +313,7 @@ static enum verdict bee_target_verify(const struct vtest *t, const struct bpf_in
 		.log_size = log_len,
 		.log_level = 1,
 		.strict_alignment = (t->prog_flags & BPF_F_STRICT_ALIGNMENT) != 0,
+		.has_func_info = t->btf,
 	};
 	struct bee_verify_result r;
 	int err = bee_verify(insns, n, &o, &r);
@@ -722,8 +361,9 @@ int main(int argc, char **argv)
 {
 	const struct target *tg = &targets[0];
 	bool verbose = false, slow = false, unsafe_only = false;
+	double min_accept = 0; /* --min-accept PCT: fail below this share of accepts */
 	const char *show = NULL;
-	struct corpus c = {0};
+	struct vcorpus c = {0};
 	int npaths = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
@@ -740,6 +380,8 @@ int main(int argc, char **argv)
 			verbose = true;
 		} else if (strcmp(argv[i], "--unsafe-only") == 0) {
 			unsafe_only = true; /* fail only when a labelled reject is accepted */
+		} else if (strcmp(argv[i], "--min-accept") == 0 && i + 1 < argc) {
+			min_accept = atof(argv[++i]);
 		} else if (strcmp(argv[i], "--slow") == 0) {
 			slow = true;
 		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
@@ -750,12 +392,12 @@ int main(int argc, char **argv)
 				argv[0]);
 			return 2;
 		} else {
-			parse_path(&c, argv[i]);
+			vdata_parse_path(&c, argv[i]);
 			npaths++;
 		}
 	}
 	if (!npaths)
-		parse_path(&c, BEE_VERIFIER_CORPUS_DIR);
+		vdata_parse_path(&c, BEE_VERIFIER_CORPUS_DIR);
 	if (c.errors) {
 		fprintf(stderr, "%u corpus error(s)\n", c.errors);
 		return 1;
@@ -880,17 +522,15 @@ int main(int argc, char **argv)
 	       tg->name, acc_both, acc_label, acc_label ? 100.0 * acc_both / acc_label : 0.0, unsafe);
 	if (bee_helpers)
 		bee_helper_table_free(bee_helpers);
-	for (size_t i = 0; i < c.n; i++) {
-		free(c.tests[i].name);
-		free(c.tests[i].asm_text);
-		free(c.tests[i].expect_msg);
-	}
-	for (size_t i = 0; i < nfiles; i++)
-		if (i == 0 || fs[i].file != fs[i - 1].file)
-			free((char *)fs[i].file);
-	free(c.tests);
+	vdata_free(&c);
 	free(fs);
 	free(log);
+	double share = acc_label ? 100.0 * acc_both / acc_label : 100.0;
+	if (share < min_accept) {
+		printf("%s: accepts %.1f%% of the labelled accepts, below --min-accept %.1f%%\n",
+		       tg->name, share, min_accept);
+		return 1;
+	}
 	if (unsafe_only)
 		return unsafe || asm_fail ? 1 : 0;
 	return disagree || asm_fail ? 1 : 0;

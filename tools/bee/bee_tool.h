@@ -19,6 +19,7 @@
 int cmd_run(int argc, char **argv);
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
+int cmd_verify(int argc, char **argv);    /* verify.c */
 int cmd_prog(int argc, char **argv);      /* prog.c */
 int cmd_map(int argc, char **argv);       /* map.c */
 int cmd_btf(int argc, char **argv);       /* other.c */

@@ -2,7 +2,7 @@
  * main.c - the bee command: a table of commands, prefix-matched as
  * bpftool matches its nouns ("bee dis" runs "disasm").
  *
- * bee's own commands (run, asm, disasm) parse their options themselves.
+ * bee's own commands (run, asm, disasm, verify) parse their options themselves.
  * The bpftool-shaped nouns (prog, map, btf, link, trace-pipe) share
  * global options, taken before the noun or anywhere among its words as
  * bpftool takes them: -j/--json, -p/--pretty, --pin-dir DIR, --engine
@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{"run", cmd_run, "run a program (assembly, raw or hex bytecode) and print r0", false},
 	{"asm", cmd_asm, "assemble text into bytecode", false},
 	{"disasm", cmd_disasm, "disassemble bytecode into text", false},
+	{"verify", cmd_verify, "run only the verifier on a program or object: verdict and log", false},
 	{"prog", cmd_prog, "load, show, dump, run and pin programs (bpftool prog)", true},
 	{"map", cmd_map, "create, show, dump and edit maps (bpftool map)", true},
 	{"btf", cmd_btf, "dump the BTF of an object file (bpftool btf)", true},
