@@ -91,12 +91,11 @@ static void path_end(struct venv *env, struct vstate *st)
 	for (struct vcheckpoint *p = st->parent; p; p = p->parent) {
 		if (--p->branches)
 			break;
-		if (p->evicted && env->n_at_insn[p->st.pc] < MAX_CHECKPOINTS_PER_INSN) {
+		if (p->evicted) {
 			/* explored now: it may prune again */
 			p->evicted = false;
 			p->next_at_insn = env->at_insn[p->st.pc];
 			env->at_insn[p->st.pc] = p;
-			env->n_at_insn[p->st.pc]++;
 		}
 	}
 }
@@ -1683,10 +1682,11 @@ static int visit_prune_point(struct venv *env, struct vstate *st)
 			 * when its paths are all explored (path_end): explored
 			 * states are what prunes. */
 			if (add && cp->branches && ++cp->miss > cp->hit * 3 + 3) {
+				/* (it still counts against the per-insn cap:
+				 * memory stays bounded) */
 				*link = cp->next_at_insn;
 				cp->next_at_insn = NULL;
 				cp->evicted = true;
-				env->n_at_insn[pc]--;
 				continue;
 			}
 			link = &cp->next_at_insn;
