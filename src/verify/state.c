@@ -397,6 +397,9 @@ static bool frame_safe(const struct vframe *old, const struct vframe *cur, uint1
 	for (int s = 0; s < VSLOTS; s++) {
 		const uint8_t *o = &old->stack[s * 8], *c = &cur->stack[s * 8];
 		bool ospill = o[0] == SLOT_SPILL, cspill = c[0] == SLOT_SPILL;
+		/* the common case first: the same kinds, no spill */
+		if (!ospill && memcmp(o, c, 8) == 0)
+			continue;
 		const struct vreg *cs = &cur->spills[s];
 		if (ospill) {
 			const struct vreg *os = &old->spills[s];
