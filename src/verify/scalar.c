@@ -205,6 +205,20 @@ static bool bounds_ok(const struct bee_scalar *s)
 bool bee_scalar_sync_w(struct bee_scalar *s, unsigned w)
 {
 	unsigned h = w / 2;
+	if (!(s->var_off.mask & umask_w(w))) {
+		/* A known number (the common case in counters and offsets): every
+		 * bound is that number, if each interval still holds it. */
+		uint64_t v = s->var_off.value & umask_w(w), lo = v & umask_w(h);
+		if (v < s->umin || v > s->umax || sext_w(v, w) < s->smin || sext_w(v, w) > s->smax ||
+		    lo < s->u32_min || lo > s->u32_max || sext_w(lo, h) < s->s32_min ||
+		    sext_w(lo, h) > s->s32_max)
+			return false;
+		s->umin = s->umax = v;
+		s->smin = s->smax = sext_w(v, w);
+		s->u32_min = s->u32_max = lo;
+		s->s32_min = s->s32_max = sext_w(lo, h);
+		return true;
+	}
 	deduce(s, w);
 	deduce(s, w);
 	if (!bounds_ok(s))
