@@ -93,6 +93,23 @@ static int check_subprogs(struct venv *env, const unsigned char *second)
 				}
 			}
 		}
+		/* Legacy packet loads and tail calls mark their subprogram (in
+		 * the text, reachable or not, as the kernel); without BTF func
+		 * info only the main program may have them. */
+		for (size_t pc = sp->start; pc < sp->end; pc++) {
+			if (second[pc])
+				continue;
+			unsigned shape = bee_op_info[d[pc].op].shape;
+			bool ld_abs = shape == BEE_SH_LD_ABS || shape == BEE_SH_LD_IND;
+			bool tail = shape == BEE_SH_CALL_HELPER && d[pc].imm == BPF_FUNC_tail_call;
+			if (tail)
+				env->sub[k].has_tail_call = true;
+			if (k && !env->opts->has_func_info && (ld_abs || tail)) {
+				env->fail_insn = (long)pc;
+				return verr(env, -EINVAL, "%s is not allowed in subprogs without BTF",
+					    ld_abs ? "LD_ABS" : "tail_call");
+			}
+		}
 		size_t last = sp->end - 1;
 		if (second[last] && last > sp->start)
 			last--;

@@ -217,6 +217,10 @@ static int ptr_add(struct venv *env, struct vstate *st, int regno, struct vreg *
 	const char *tn = vreg_type_name(p);
 	if (p->type == PTR_TO_MEM && p->memkind == VMEM_SOCK)
 		return verr(env, -EACCES, "R%d pointer arithmetic on %s prohibited", regno, tn);
+	/* the kernel refuses any subtraction from a stack pointer (even of a
+	 * constant: `r1 += -8` is the way) */
+	if (sub && p->type == PTR_TO_STACK)
+		return verr(env, -EACCES, "R%d subtraction from stack pointer prohibited", regno);
 	switch ((enum vtype)p->type) {
 	case PTR_TO_MAP_VALUE_OR_NULL:
 	case PTR_TO_MEM_OR_NULL:
@@ -584,6 +588,13 @@ static int check_mem_access(struct venv *env, struct vstate *st, int regno, int1
 	}
 	case PTR_TO_STACK: {
 		if (!bee_scalar_is_const(&r->var) || r->var.var_off.value) {
+			/* the kernel aligns stack accesses always */
+			if (size > 1 && !tnum_aligned(r->var.var_off, (int64_t)r->off + insn_off, size)) {
+				char buf[64];
+				bee_tnum_strn(buf, sizeof(buf), r->var.var_off);
+				return verr(env, -EACCES, "misaligned stack access off %s+%d+%d size %u",
+					    buf, r->off, insn_off, size);
+			}
 			if ((err = vstack_var_access(env, st, r->frameno, regno,
 						     (int64_t)r->off + insn_off, &r->var, size,
 						     write)))
@@ -679,6 +690,32 @@ static int do_atomic(struct venv *env, struct vstate *st, const struct bee_dinsn
 
 /* ---- maps and helpers ------------------------------------------------------- */
 
+/* The maps a sleepable program may use (the kernel's
+ * check_map_prog_compatibility). */
+static bool sleepable_map_ok(uint32_t t)
+{
+	switch (t) {
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+	case BPF_MAP_TYPE_HASH_OF_MAPS:
+	case BPF_MAP_TYPE_RINGBUF:
+	case BPF_MAP_TYPE_USER_RINGBUF:
+	case BPF_MAP_TYPE_INODE_STORAGE:
+	case BPF_MAP_TYPE_SK_STORAGE:
+	case BPF_MAP_TYPE_TASK_STORAGE:
+	case BPF_MAP_TYPE_QUEUE:
+	case BPF_MAP_TYPE_STACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int resolve_map(struct venv *env, const struct bee_dinsn *d, int *idx)
 {
 	struct bee_verify_map m;
@@ -703,6 +740,10 @@ static int resolve_map(struct venv *env, const struct bee_dinsn *d, int *idx)
 		}
 	if (env->n_maps == VMAX_MAPS)
 		return UNSUPPORTED(env, "more than %d maps not supported yet", VMAX_MAPS);
+	if ((env->opts->prog_type->flags & BEE_PT_SLEEPABLE_ONLY) && !sleepable_map_ok(m.type))
+		return verr(env, -EINVAL,
+			    "Sleepable programs can only use array, hash, ringbuf and local storage "
+			    "maps");
 	env->maps[env->n_maps] = m;
 	env->map_ref[env->n_maps].by_idx = by_idx;
 	env->map_ref[env->n_maps].imm = d->imm;
@@ -1011,8 +1052,6 @@ static int do_ld_abs(struct venv *env, struct vstate *st, const struct bee_dinsn
 	if (!(env->opts->prog_type->flags & BEE_PT_LD_ABS))
 		return verr(env, -EINVAL,
 			    "BPF_LD_[ABS|IND] instructions not allowed for this program type");
-	if (env->subprog_of[st->pc] && !env->opts->has_func_info)
-		return verr(env, -EINVAL, "LD_ABS is not allowed in subprogs without BTF");
 	if (st->n_refs)
 		return verr(env, -EINVAL, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
 	if ((err = check_read(env, st, 6)))
@@ -1050,8 +1089,6 @@ static int do_tail_call(struct venv *env, struct vstate *st)
 	if (f->regs[3].type != SCALAR)
 		return verr(env, -EACCES, "R3 type=%s expected=scalar", vreg_type_name(&f->regs[3]));
 	uint32_t sp = env->subprog_of[st->pc];
-	if (sp && !env->opts->has_func_info)
-		return verr(env, -EINVAL, "tail_call is not allowed in subprogs without BTF");
 	if (st->n_refs)
 		return verr(env, -EINVAL, "tail_call would lead to reference leak");
 	env->sub[sp].has_tail_call = true;
