@@ -310,7 +310,7 @@ int vstack_var_access(struct venv *env, struct vstate *vs, int fr, int regno, in
 		      const struct bee_scalar *var, uint64_t size, bool write)
 {
 	const char *what = write ? "write to" : "read from";
-	if (var->smax >= (1LL << 29) || var->smin <= -(1LL << 29))
+	if (var->smax >= MAX_VAR_OFF || var->smin <= -MAX_VAR_OFF)
 		return verr(env, -EACCES, "invalid unbounded variable-offset %s stack R%d", what,
 			    regno);
 	int64_t lo = off + var->smin, hi = off + var->smax + (int64_t)size;

@@ -47,7 +47,6 @@
 #include "verify/vpriv.h"
 
 #define MAX_CHECKPOINTS_PER_INSN 64u
-#define MAX_VAR_OFF (1LL << 29) /* the kernel's BPF_MAX_VAR_OFF */
 #define MAX_PACKET_OFF 0xffffLL
 
 #define UNSUPPORTED(env, ...) verr(env, -ENOTSUP, "bee verifier: " __VA_ARGS__)
@@ -130,7 +129,6 @@ static void loaded_scalar(struct vreg *out, unsigned size, bool sext)
 struct id_arg {
 	uint32_t id;
 	bool non_null;
-	uint32_t range;
 };
 
 static void mark_null(struct vreg *r, void *arg)
@@ -420,8 +418,7 @@ static int do_alu(struct venv *env, struct vstate *st, const struct bee_dinsn *d
 /* Is var + c a multiple of size for every value var may take? */
 static bool tnum_aligned(struct bee_tnum var, int64_t c, uint64_t size)
 {
-	struct bee_tnum t = bee_tnum_add(var, bee_tnum_const((uint64_t)c));
-	return ((t.value | t.mask) & (size - 1)) == 0;
+	return bee_tnum_is_aligned(bee_tnum_add(var, bee_tnum_const((uint64_t)c)), size);
 }
 
 /* strict: the access must be aligned (BPF_F_STRICT_ALIGNMENT, or an atomic:
@@ -1457,7 +1454,7 @@ static int do_cond_jump(struct venv *env, struct vstate *st, const struct bee_di
 		    a.type == CONST_PTR_TO_MAP_OR_NULL) &&
 		   b.type == SCALAR && bee_scalar_is_const(&b.var) && b.var.var_off.value == 0 &&
 		   (cond == BEE_COND_EQ || cond == BEE_COND_NE)) {
-		struct id_arg t = {a.id, cond == BEE_COND_NE, 0}, f = {a.id, cond == BEE_COND_EQ, 0};
+		struct id_arg t = {a.id, cond == BEE_COND_NE}, f = {a.id, cond == BEE_COND_EQ};
 		vstate_for_each_reg(taken, mark_null, &t);
 		vstate_for_each_reg(st, mark_null, &f);
 		if (a.ref) /* NULL: nothing was acquired */

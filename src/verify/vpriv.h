@@ -30,6 +30,7 @@
 #define VSTACK 512
 #define VSLOTS (VSTACK / 8)
 #define VMAX_MAPS 64
+#define MAX_VAR_OFF (1LL << 29) /* the kernel's BPF_MAX_VAR_OFF */
 #define VMAX_FRAMES 8 /* the kernel's MAX_CALL_FRAMES */
 #define VMAX_REFS 16
 #define VMAX_SUBPROGS 256

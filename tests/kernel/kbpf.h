@@ -58,8 +58,6 @@ void kbpf_close(int fd);
 long kbpf_target_bpf(void *self, int cmd, union bpf_attr *attr, unsigned size);
 int kbpf_target_close(void *self, int fd);
 
-#endif
-
 /* ---- maps (for benchmarks and map tests) ---- */
 
 /* BPF_MAP_CREATE with the given shape.  Returns an fd or a negative errno. */
@@ -70,3 +68,5 @@ int kbpf_map_update(int fd, const void *key, const void *value, uint64_t flags);
 int kbpf_map_lookup(int fd, const void *key, void *value);
 /* BPF_MAP_UPDATE_BATCH of count keys and values (BPF_ANY). */
 int kbpf_map_update_batch(int fd, const void *keys, const void *values, uint32_t count);
+
+#endif

@@ -12,14 +12,7 @@
 set -u
 bee=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-failures=0
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
+. "$(dirname "$0")/cli_lib.sh"
 
 # A program with a two-slot lddw, a helper call, a taken-or-not jump and
 # an add: b7/15/0f/85/18/95.

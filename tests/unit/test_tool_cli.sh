@@ -18,16 +18,9 @@ if [ ! -f "$objs/obj_counter.bpf.o" ] || [ ! -f "$objs/obj_printk.bpf.o" ]; then
 	echo "SKIP: no clang-built test objects in $objs"
 	exit 77
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/cli_lib.sh"
 BEE_PIN_DIR=$tmp/pins
 export BEE_PIN_DIR
-
-failures=0
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
 
 # ok NAME ARGS...: bee ARGS must succeed; output in $tmp/NAME.out
 ok() {
@@ -36,14 +29,6 @@ ok() {
 	"$bee" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
 	rc=$?
 	[ $rc -eq 0 ] || fail "$name: bee $* exited $rc: $(cat "$tmp/$name.err")"
-}
-
-# has NAME PATTERN: $tmp/NAME.out has a line matching the grep -E PATTERN
-has() {
-	grep -Eq -- "$2" "$tmp/$1.out" || {
-		fail "$1: no line matching '$2' in:"
-		sed 's/^/    /' "$tmp/$1.out"
-	}
 }
 
 # err NAME ARGS...: bee ARGS must fail with status 1 or 2 and a one-line error
@@ -55,9 +40,7 @@ err() {
 	if [ $rc -ne 1 ] && [ $rc -ne 2 ]; then
 		fail "$name: bee $* exited $rc (expected 1 or 2)"
 	fi
-	lines=$(grep -c . "$tmp/$name.err")
-	[ "$lines" -eq 1 ] || fail "$name: expected one error line, got $lines: $(cat "$tmp/$name.err")"
-	grep -q '^bee: ' "$tmp/$name.err" || fail "$name: error not 'bee: ...'"
+	one_error "$name"
 }
 
 head -c 64 /dev/zero >"$tmp/pkt64"

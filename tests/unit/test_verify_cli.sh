@@ -13,14 +13,7 @@
 set -u
 bee=$1
 objs=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-failures=0
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
+. "$(dirname "$0")/cli_lib.sh"
 
 # st WANT NAME ARGS...: `bee verify ARGS` must exit WANT; output in
 # $tmp/NAME.out and $tmp/NAME.err
@@ -34,22 +27,12 @@ st() {
 		fail "$name: bee verify $* exited $rc (expected $want): $(cat "$tmp/$name.out" "$tmp/$name.err")"
 }
 
-# has NAME PATTERN [FILE]: $tmp/NAME.out (or .FILE) has a line matching the grep -E PATTERN
-has() {
-	f=$tmp/$1.${3:-out}
-	grep -Eq -- "$2" "$f" || {
-		fail "$1: no line matching '$2' in:"
-		sed 's/^/    /' "$f"
-	}
-}
-
 # usage NAME ARGS...: exit 2 with one "bee: " line and nothing on stdout
 usage() {
 	name=$1
 	shift
 	st 2 "$name" "$@"
-	[ "$(grep -c . "$tmp/$name.err")" -eq 1 ] || fail "$name: expected one error line: $(cat "$tmp/$name.err")"
-	grep -q '^bee: ' "$tmp/$name.err" || fail "$name: error not 'bee: ...'"
+	one_error "$name"
 	[ -s "$tmp/$name.out" ] && fail "$name: printed on stdout: $(cat "$tmp/$name.out")"
 }
 

@@ -40,6 +40,7 @@
 #include "core/core.h"
 #include "verify/verify.h"
 
+#include "kbpf.h"
 #include "vdata.h"
 
 #define MAX_MAPS VDATA_MAX_MAPS
@@ -103,7 +104,7 @@ static long kernel_load(enum bpf_prog_type type, const struct vtest *t, const st
 		a.log_size = (uint32_t)log_len;
 		a.log_level = 1;
 	}
-	return vdata_sys_bpf(BPF_PROG_LOAD, &a);
+	return kbpf_target_bpf(NULL, BPF_PROG_LOAD, &a, sizeof(a));
 }
 
 /*
@@ -175,7 +176,7 @@ static int kernel_make_btf(const struct bpf_insn *insns, size_t n, struct kbtf *
 	memset(&a, 0, sizeof(a));
 	a.btf = (uint64_t)(uintptr_t)blob;
 	a.btf_size = (uint32_t)size;
-	long fd = vdata_sys_bpf(BPF_BTF_LOAD, &a);
+	long fd = kbpf_target_bpf(NULL, BPF_BTF_LOAD, &a, sizeof(a));
 	free(blob);
 	out->fd = fd < 0 ? -1 : (int)fd;
 	return fd < 0 ? (int)fd : 0;
@@ -237,7 +238,9 @@ static enum verdict kernel_verify(const struct vtest *t, const struct bpf_insn *
 		}
 	}
 	for (; made < t->n_maps; made++) {
-		int fd = vdata_kernel_map_create(&t->maps[made]);
+		int fd = kbpf_map_create(t->maps[made].type, t->maps[made].key_size,
+					 t->maps[made].value_size, t->maps[made].max_entries,
+					 t->maps[made].flags);
 		if (fd < 0) {
 			snprintf(log, log_len, "cannot create map %u: %s", made, strerror(-fd));
 			v = V_UNSUPPORTED;

@@ -95,6 +95,7 @@
 #include "verify/verify.h"
 
 #include "sound_wrap.h"
+#include "kbpf.h"
 #include "vdata.h"
 
 #define MAX_INSNS 512
@@ -2195,7 +2196,9 @@ static int k_gen_fds[N_GEN_MAPS];
 static int kernel_setup(void)
 {
 	for (size_t i = 0; i < N_GEN_MAPS; i++) {
-		k_gen_fds[i] = vdata_kernel_map_create(&gen_map_defs[i]);
+		k_gen_fds[i] = kbpf_map_create(gen_map_defs[i].type, gen_map_defs[i].key_size,
+					       gen_map_defs[i].value_size,
+					       gen_map_defs[i].max_entries, gen_map_defs[i].flags);
 		if (k_gen_fds[i] < 0) {
 			fprintf(stderr, "--kernel: cannot create kernel map %zu: %s\n", i,
 				strerror(-k_gen_fds[i]));
@@ -2223,7 +2226,7 @@ static void kernel_compare(const struct prog *p, const int *kfds, uint64_t index
 	a.log_size = sizeof(log);
 	a.log_level = 1;
 	log[0] = '\0';
-	long fd = vdata_sys_bpf(BPF_PROG_LOAD, &a);
+	long fd = kbpf_target_bpf(NULL, BPF_PROG_LOAD, &a, sizeof(a));
 	k_compared++;
 	if (fd >= 0) {
 		close((int)fd);
@@ -2235,7 +2238,7 @@ static void kernel_compare(const struct prog *p, const int *kfds, uint64_t index
 		a.log_size = 0;
 		a.log_level = 0;
 		log[0] = '\0';
-		fd = vdata_sys_bpf(BPF_PROG_LOAD, &a);
+		fd = kbpf_target_bpf(NULL, BPF_PROG_LOAD, &a, sizeof(a));
 		if (fd >= 0) {
 			close((int)fd);
 			k_refused--;
@@ -2330,7 +2333,7 @@ static bool check_program(struct prog *p, struct ptype *t, uint64_t index, int k
 		if (p->seed) {
 			if (!p->seed->kmade) {
 				for (size_t m = 0; m < p->seed->n_maps; m++)
-					p->seed->kfds[m] = vdata_kernel_map_create(&p->seed->vmaps[m]);
+					p->seed->kfds[m] = kbpf_map_create(p->seed->vmaps[m].type, p->seed->vmaps[m].key_size, p->seed->vmaps[m].value_size, p->seed->vmaps[m].max_entries, p->seed->vmaps[m].flags);
 				p->seed->kmade = true;
 			}
 			kfds = p->seed->kfds;

@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "vdata.h"
 
@@ -347,22 +345,4 @@ void vdata_free(struct vcorpus *c)
 	free(c->tests);
 	c->tests = NULL;
 	c->n = c->cap = 0;
-}
-
-long vdata_sys_bpf(int cmd, union bpf_attr *attr)
-{
-	long r = syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-	return r < 0 ? -errno : r;
-}
-
-int vdata_kernel_map_create(const struct vmap *m)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_type = m->type;
-	a.key_size = m->key_size;
-	a.value_size = m->value_size;
-	a.max_entries = m->max_entries;
-	a.map_flags = m->flags;
-	return (int)vdata_sys_bpf(BPF_MAP_CREATE, &a);
 }

@@ -53,11 +53,6 @@ struct vcorpus {
  */
 void vdata_parse_path(struct vcorpus *c, const char *path);
 
-/* bpf(2) on the running kernel (-errno on failure), and a map of m's shape
- * created there (an fd or -errno). */
-long vdata_sys_bpf(int cmd, union bpf_attr *attr);
-int vdata_kernel_map_create(const struct vmap *m);
-
 /* Free what vdata_parse_path allocated (c itself is the caller's). */
 void vdata_free(struct vcorpus *c);
 

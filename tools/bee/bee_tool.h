@@ -140,5 +140,8 @@ int tool_disasm_jited(const struct bpf_insn *insns, size_t n, const struct tool_
 
 /* Print "bee: " and a formatted message to stderr. */
 void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Pin fd at path (bpffs-style, under the pin directory): 0, or 1 after
+ * bpftool's error line. */
+int tool_pin(int fd, const char *path);
 
 #endif

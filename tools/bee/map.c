@@ -374,13 +374,9 @@ static int do_create(int argc, char **argv)
 		tool_err("map create failed: %s", strerror(-fd));
 		return 1;
 	}
-	int err = bee_obj_pin(bee, fd, file);
+	int rc = tool_pin(fd, file);
 	bee_close(bee, fd);
-	if (err < 0) {
-		tool_err("can't pin the object (%s): %s", file, strerror(-err));
-		return 1;
-	}
-	return 0;
+	return rc;
 }
 
 static int do_dump(int argc, char **argv)
@@ -604,12 +600,7 @@ static int do_pin(int argc, char **argv)
 		tool_err("map pin: expected MAP FILE");
 		return 2;
 	}
-	int err = bee_obj_pin(tool_g.bee, m.fd, argv[used]);
-	if (err < 0) {
-		tool_err("can't pin the object (%s): %s", argv[used], strerror(-err));
-		return 1;
-	}
-	return 0;
+	return tool_pin(m.fd, argv[used]);
 }
 
 static int do_freeze(int argc, char **argv)

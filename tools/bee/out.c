@@ -416,3 +416,13 @@ int tool_fd_kind(struct bee *bee, int fd)
 		return TOOL_FD_BTF;
 	return TOOL_FD_NONE;
 }
+
+int tool_pin(int fd, const char *path)
+{
+	int err = bee_obj_pin(tool_g.bee, fd, path);
+	if (err < 0) {
+		tool_err("can't pin the object (%s): %s", path, strerror(-err));
+		return 1;
+	}
+	return 0;
+}

@@ -598,13 +598,9 @@ static int do_pin(int argc, char **argv)
 		free(fds);
 		return 2;
 	}
-	int err = bee_obj_pin(tool_g.bee, fds[0], argv[used]);
+	int rc = tool_pin(fds[0], argv[used]);
 	free(fds);
-	if (err < 0) {
-		tool_err("can't pin the object (%s): %s", argv[used], strerror(-err));
-		return 1;
-	}
-	return 0;
+	return rc;
 }
 
 /* ---- load ---- */
