@@ -256,6 +256,15 @@ int bee_prog_test_run(struct bee *bee, int prog_fd, struct bee_test_run_opts *op
 
 int bee_obj_pin(struct bee *bee, int fd, const char *path);
 int bee_obj_get(struct bee *bee, const char *path);
+/*
+ * Why the last BPF_OBJ_GET (bee_obj_get) made on this thread failed, as
+ * one line: "pin PATH: what is wrong" (a file that is not a pin, is
+ * truncated or corrupt, names a pin that cannot be got, a path outside
+ * the pin directory, ...), naming the innermost file at fault when the pin
+ * leads to others.  "" when that get succeeded (or none was made).  The
+ * string belongs to the thread and is overwritten by its next get.
+ */
+const char *bee_pin_error(void);
 
 int bee_prog_get_next_id(struct bee *bee, uint32_t start_id, uint32_t *next_id);
 int bee_map_get_next_id(struct bee *bee, uint32_t start_id, uint32_t *next_id);

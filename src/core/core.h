@@ -169,6 +169,9 @@ int bee_cmd_obj_get(struct bee *bee, union bpf_attr *attr);
 /* Save every pinned object again (the instance is going away). */
 void bee_pins_flush(struct bee *bee);
 void bee_pins_free(struct bee *bee);
+/* Save the files of obj's pins again now (a link just detached). */
+void bee_pins_save_obj(struct bee *bee, struct bee_obj *obj);
+/* bee_pin_error() (bee/bee.h) is the reason a BPF_OBJ_GET gave. */
 
 /* ---- trace_pipe.c ---- */
 struct bee_trace_pipe *bee_trace_pipe_new(void);
@@ -180,6 +183,10 @@ void bee_trace_pipe_write(struct bee_trace_pipe *tp, const char *msg, size_t len
 int bee_cmd_btf_load(struct bee *bee, union bpf_attr *attr);
 int bee_btf_info(struct bee_btf *btf, union bpf_attr *attr);
 int bee_cmd_link_create(struct bee *bee, union bpf_attr *attr);
+/* A new link of prog (its reference taken over; NULL: created detached)
+ * on the hook (attach_type, target).  Returns a handle or -errno. */
+int bee_link_new(struct bee *bee, struct bee_prog *prog, enum bpf_attach_type attach_type,
+		 uint32_t target);
 int bee_cmd_link_detach(struct bee *bee, union bpf_attr *attr);
 int bee_cmd_raw_tracepoint_open(struct bee *bee, union bpf_attr *attr);
 void bee_hooks_free(struct bee *bee);

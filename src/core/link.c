@@ -16,6 +16,10 @@
  * tracepoint "raw_tp/NAME", as in the kernel).  bee_link_run_named() fires
  * a named hook: the name alone identifies it, so links of any attach type
  * with its id run.
+ *
+ * Pinned links outlive the instance (pin.c saves the attach type, the
+ * hook, by name when it has one since named ids are per instance, and a
+ * pin of the program); bee_link_new recreates them, detached ones too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,6 +59,42 @@ static void link_destroy(struct bee_obj *obj)
 	bee_epoch_defer(link_free_deferred, link);
 }
 
+int bee_link_new(struct bee *bee, struct bee_prog *prog, enum bpf_attach_type attach_type,
+		 uint32_t target)
+{
+	struct bee_link_obj *link = calloc(1, sizeof(*link));
+	if (!link) {
+		if (prog)
+			bee_obj_put(&prog->obj);
+		return -ENOMEM;
+	}
+	link->bee = bee;
+	link->obj.kind = BEE_OBJ_LINK;
+	atomic_init(&link->obj.refcnt, 1);
+	link->attach_type = attach_type;
+	link->target = target;
+	atomic_init(&link->prog, prog);
+	int err = bee_obj_register(bee, &link->obj, link_destroy);
+	if (err) {
+		if (prog)
+			bee_obj_put(&prog->obj);
+		free(link);
+		return err;
+	}
+	/* A detached link (recreated from a pin) is on no hook's list:
+	 * link_detach finds nothing to unlink, as after BPF_LINK_DETACH. */
+	if (prog) {
+		pthread_mutex_lock(&bee->lock);
+		link->next = bee->links;
+		bee->links = link;
+		pthread_mutex_unlock(&bee->lock);
+	}
+	int fd = bee_handle_new(bee, &link->obj);
+	if (fd < 0)
+		bee_obj_put(&link->obj);
+	return fd;
+}
+
 int bee_cmd_link_create(struct bee *bee, union bpf_attr *attr)
 {
 	if (!attr_zero_from(attr, ATTR_END(link_create)))
@@ -64,31 +104,7 @@ int bee_cmd_link_create(struct bee *bee, union bpf_attr *attr)
 	struct bee_prog *prog = bee_prog_get_fd(bee, (int)attr->link_create.prog_fd);
 	if (!prog)
 		return -EBADF;
-	struct bee_link_obj *link = calloc(1, sizeof(*link));
-	if (!link) {
-		bee_obj_put(&prog->obj);
-		return -ENOMEM;
-	}
-	link->bee = bee;
-	link->obj.kind = BEE_OBJ_LINK;
-	atomic_init(&link->obj.refcnt, 1);
-	link->attach_type = attr->link_create.attach_type;
-	link->target = attr->link_create.target_fd;
-	atomic_init(&link->prog, prog);
-	int err = bee_obj_register(bee, &link->obj, link_destroy);
-	if (err) {
-		bee_obj_put(&prog->obj);
-		free(link);
-		return err;
-	}
-	pthread_mutex_lock(&bee->lock);
-	link->next = bee->links;
-	bee->links = link;
-	pthread_mutex_unlock(&bee->lock);
-	int fd = bee_handle_new(bee, &link->obj);
-	if (fd < 0)
-		bee_obj_put(&link->obj);
-	return fd;
+	return bee_link_new(bee, prog, attr->link_create.attach_type, attr->link_create.target_fd);
 }
 
 int bee_cmd_link_detach(struct bee *bee, union bpf_attr *attr)
@@ -100,6 +116,9 @@ int bee_cmd_link_detach(struct bee *bee, union bpf_attr *attr)
 	if (!link)
 		return -EBADF;
 	link_detach(link);
+	/* A pinned link's files say it is detached from now on, so that the
+	 * next instance on the pin directory finds it detached too. */
+	bee_pins_save_obj(bee, &link->obj);
 	bee_obj_put(&link->obj);
 	return 0;
 }

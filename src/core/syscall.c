@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "btf/btf.h"
 #include "core/core.h"
 #include "maps/array.h"
 #include "util/epoch.h"
@@ -61,6 +62,65 @@ static bool map_host_can_write(const struct bee_map *map)
 
 static void map_destroy(struct bee_obj *obj);
 
+/*
+ * A map's BTF (btf_fd with btf_key_type_id / btf_value_type_id): the
+ * kernel's map_check_btf.  The type ids must name types whose sizes are
+ * the key and value sizes; a key type id of 0 is only for the global data
+ * maps libbpf creates (a one-element array whose value is a DATASEC, as
+ * array_map_check_btf allows); an array's key must be a 32-bit INT.  The
+ * map keeps a reference to the BTF object, so that the btf_id its info
+ * reports stays valid.  Without type ids btf_fd is ignored, as in the
+ * kernel.
+ */
+static int map_attach_btf(struct bee *bee, struct bee_map *map, const union bpf_attr *attr)
+{
+	if (!attr->btf_key_type_id && !attr->btf_value_type_id)
+		return 0;
+	struct bee_obj *o = bee_handle_get(bee, (int)attr->btf_fd, 0);
+	if (!o)
+		return -EBADF;
+	if (o->kind != BEE_OBJ_BTF) {
+		bee_obj_put(o);
+		return -EINVAL;
+	}
+	struct bee_btf *b = (struct bee_btf *)o;
+	struct bee_btf_data *btf = bee_btf_parse(b->data, b->size, NULL, NULL);
+	int err = btf ? 0 : -EINVAL;
+	uint32_t kid = attr->btf_key_type_id, vid = attr->btf_value_type_id;
+	bool array = map->type == BPF_MAP_TYPE_ARRAY || map->type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	if (!err && kid) {
+		long long ks = bee_btf_resolve_size(btf, kid);
+		const struct btf_type *kt = bee_btf_type_by_id(btf, bee_btf_skip_modifiers_typedefs(btf, kid));
+		if (ks < 0 || (uint64_t)ks != map->key_size || !kt)
+			err = -EINVAL;
+		else if (array && (bee_btf_kind(kt) != BTF_KIND_INT ||
+				   BTF_INT_BITS(bee_btf_int_data(kt)) != 32 ||
+				   BTF_INT_OFFSET(bee_btf_int_data(kt))))
+			err = -EINVAL;
+	}
+	if (!err) {
+		long long vs = bee_btf_resolve_size(btf, vid);
+		if (!vid || vs < 0 || (uint64_t)vs != map->value_size)
+			err = -EINVAL;
+	}
+	if (!err && !kid) {
+		const struct btf_type *vt = bee_btf_type_by_id(btf, vid);
+		if (map->type != BPF_MAP_TYPE_ARRAY || map->max_entries != 1 || !vt ||
+		    bee_btf_kind(vt) != BTF_KIND_DATASEC)
+			err = -EINVAL;
+	}
+	bee_btf_free(btf);
+	if (err) {
+		bee_obj_put(o);
+		return err;
+	}
+	map->btf = o;
+	map->btf_id = o->id;
+	map->btf_key_type_id = kid;
+	map->btf_value_type_id = vid;
+	return 0;
+}
+
 static int cmd_map_create(struct bee *bee, union bpf_attr *attr)
 {
 	if (!attr_zero_from(attr, ATTR_END(map_extra)))
@@ -86,7 +146,13 @@ static int cmd_map_create(struct bee *bee, union bpf_attr *attr)
 		bee_obj_put(&inner->obj);
 	if (!map)
 		return err;
+	if ((err = map_attach_btf(bee, map, attr)) < 0) {
+		map->ops->free(map);
+		return err;
+	}
 	if ((err = bee_obj_register(bee, &map->obj, map_destroy)) < 0) {
+		if (map->btf)
+			bee_obj_put(map->btf);
 		map->ops->free(map);
 		return err;
 	}
@@ -100,6 +166,8 @@ static int cmd_map_create(struct bee *bee, union bpf_attr *attr)
 static void map_free_deferred(void *arg)
 {
 	struct bee_map *map = arg;
+	if (map->btf)
+		bee_obj_put(map->btf);
 	map->ops->free(map);
 }
 
@@ -141,12 +209,7 @@ static int fd_map_update(struct bee *bee, struct bee_map *map, const void *key, 
 		obj = any;
 	} else {
 		struct bee_map *inner = (struct bee_map *)any;
-		bool same = inner->type == map->inner_type && inner->key_size == map->inner_key_size &&
-			    inner->value_size == map->inner_value_size &&
-			    (inner->map_flags & ~BPF_F_INNER_MAP) ==
-				    (map->inner_map_flags & ~BPF_F_INNER_MAP) &&
-			    ((map->inner_map_flags & BPF_F_INNER_MAP) ||
-			     inner->max_entries == map->inner_max_entries);
+		bool same = bee_map_inner_matches(map, inner);
 		if (!same) {
 			bee_obj_put(&inner->obj);
 			return -EINVAL;

@@ -50,6 +50,16 @@ const struct bee_map_ops *bee_map_ops_of(enum bpf_map_type type)
 	return map_types[type];
 }
 
+bool bee_map_inner_matches(const struct bee_map *outer, const struct bee_map *inner)
+{
+	return inner->type == outer->inner_type && inner->key_size == outer->inner_key_size &&
+	       inner->value_size == outer->inner_value_size &&
+	       (inner->map_flags & ~BPF_F_INNER_MAP) ==
+		       (outer->inner_map_flags & ~BPF_F_INNER_MAP) &&
+	       ((outer->inner_map_flags & BPF_F_INNER_MAP) ||
+		inner->max_entries == outer->inner_max_entries);
+}
+
 bool bee_map_is_percpu(enum bpf_map_type type)
 {
 	return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
@@ -97,9 +107,6 @@ struct bee_map *bee_map_create_attr(const union bpf_attr *attr, unsigned ncpus,
 	map->map_extra = attr->map_extra;
 	map->ncpus = ncpus;
 	memcpy(map->name, name, sizeof(name));
-	map->btf_id = attr->btf_fd;
-	map->btf_key_type_id = attr->btf_key_type_id;
-	map->btf_value_type_id = attr->btf_value_type_id;
 	if (inner) {
 		map->inner_type = inner->type;
 		map->inner_key_size = inner->key_size;

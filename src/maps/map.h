@@ -118,7 +118,10 @@ struct bee_map {
 	uint64_t map_extra;
 	unsigned ncpus;               /* per-CPU maps: how many copies */
 	char name[BPF_OBJ_NAME_LEN];
+	/* BTF of keys and values (BPF_MAP_CREATE's btf_fd and type ids): the
+	 * core checks them and holds the BTF object (one reference). */
 	uint32_t btf_id, btf_key_type_id, btf_value_type_id;
+	struct bee_obj *btf;
 	/* map-in-map: the shape every inner map must have */
 	enum bpf_map_type inner_type;
 	uint32_t inner_key_size, inner_value_size, inner_max_entries, inner_map_flags;
@@ -155,6 +158,10 @@ static inline uint32_t bee_percpu_value_size(const struct bee_map *map)
 	return (map->value_size + 7) & ~7u;
 }
 bool bee_map_is_percpu(enum bpf_map_type type);
+/* May inner go into the map-in-map outer?  The kernel's
+ * bpf_map_meta_equal: the inner template's type, key and value sizes and
+ * flags, and max_entries unless the template has BPF_F_INNER_MAP. */
+bool bee_map_inner_matches(const struct bee_map *outer, const struct bee_map *inner);
 /* Bytes a host lookup/update value buffer has for this map. */
 uint32_t bee_map_sys_value_size(const struct bee_map *map);
 
