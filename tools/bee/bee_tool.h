@@ -41,6 +41,9 @@ extern struct tool_globals tool_g;
 
 /* The instance on the pin directory, every pin opened (created once). */
 struct bee *tool_bee(void);
+/* BPF_OBJ_GET of path failed with err: "WHAT (PATH): error", and the
+ * core's reason (bee_pin_error) when it says more. */
+void tool_pin_err(const char *what, const char *path, int err);
 /* Free the instance (pinned maps are saved). */
 void tool_done(void);
 
@@ -92,6 +95,15 @@ void jw_string(const char *s);
 void jw_uint(uint64_t v);
 void jw_int(int64_t v);
 void jw_bool(bool v);
+/* A value written as it is (a number in a form of its own, bpftool's
+ * unquoted 0x1f in plain BTF dumps). */
+void jw_raw(const char *text);
+/* null (a line of its own at the top level: bpftool's answer to update,
+ * delete, freeze in JSON mode). */
+void jw_null(void);
+/* Is the writer right after a key or an opening bracket (nothing written
+ * there yet)? */
+bool jw_awaits_value(void);
 /* ["0x01","0x02",...] as bpftool writes keys and values. */
 void jw_hex_bytes(const uint8_t *p, size_t n);
 /* bpftool's fprint_hex: "01 02 03 04 05 06 07 08  09 ..." */

@@ -8,9 +8,14 @@
  * 00`, `0x2a`) and printed as bpftool prints maps without BTF: hex bytes,
  * two spaces every eight, on one line when key and value are short
  * (`key: 01 00 00 00  value: 2a 00 00 00 00 00 00 00`) and on their own
- * lines otherwise; per-CPU values once per CPU.  Changes reach other
- * invocations through the pin files, which the core rewrites when the
- * instance is freed (tool_done()).
+ * lines otherwise; per-CPU values once per CPU.  A map created with BTF
+ * for its value (btf_value_type_id in its info) is printed from its types
+ * instead (btf_value.c), as bpftool does: in plain text a pretty JSON
+ * layout ({"key": ..., "value": ...}, per-CPU maps "values": [{"cpu": N,
+ * "value": ...}], a dump being one array of those and no "Found" line);
+ * with --json the hex bytes and a "formatted" member holding the same.
+ * Changes reach other invocations through the pin files, which the core
+ * rewrites when the instance is freed (tool_done()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +27,8 @@
 
 #include "bee/bee.h"
 #include "bee_tool.h"
+#include "btf/btf.h"
+#include "btf_value.h"
 
 static void map_help(FILE *out)
 {
@@ -56,6 +63,7 @@ static void map_help(FILE *out)
 struct map_ref {
 	int fd;
 	struct bpf_map_info info;
+	struct bee_btf_data *btf; /* the key/value types, when the map has them */
 };
 
 static int map_info(struct bee *bee, int fd, struct bpf_map_info *info)
@@ -88,7 +96,7 @@ static int map_parse(int argc, char **argv, struct map_ref *m)
 	} else if (tool_is_prefix(argv[0], "pinned")) {
 		fd = bee_obj_get(bee, argv[1]);
 		if (fd < 0) {
-			tool_err("bpf obj get (%s): %s", argv[1], strerror(-fd));
+			tool_pin_err("bpf obj get", argv[1], fd);
 			return -1;
 		}
 		if (tool_fd_kind(bee, fd) != TOOL_FD_MAP) {
@@ -118,11 +126,25 @@ static int map_parse(int argc, char **argv, struct map_ref *m)
 		return -1;
 	}
 	m->fd = fd;
+	m->btf = NULL;
 	if (map_info(bee, fd, &m->info) < 0) {
 		tool_err("can't get map info");
 		return -1;
 	}
 	return 2;
+}
+
+/* bpftool's get_map_kv_btf: the BTF of a map whose value has a type. */
+static int map_load_btf(struct map_ref *m)
+{
+	if (!m->info.btf_value_type_id)
+		return 0;
+	m->btf = tool_btf_by_id(tool_g.bee, m->info.btf_id);
+	if (!m->btf) {
+		tool_err("failed to get btf");
+		return -1;
+	}
+	return 0;
 }
 
 static unsigned ncpus(void)
@@ -192,8 +214,62 @@ static int parse_bytes(int argc, char **argv, int *i, uint8_t *out, uint32_t n, 
 
 /* ---- printing ---- */
 
-static void print_entry(const struct bpf_map_info *info, const uint8_t *key, const uint8_t *value)
+/*
+ * bpftool's do_dump_btf: {"key": KEY, "value": VALUE} from the types (no
+ * "key" for global data maps, whose key has no type), per-CPU maps with
+ * "values": [{"cpu": N, "value": VALUE}, ...].  Through the JSON writer;
+ * plain: the plain-text leaves.
+ */
+static void print_btf_kv(const struct bpf_map_info *info, const struct bee_btf_data *btf,
+			 const uint8_t *key, const uint8_t *value, bool plain)
 {
+	jw_start_object();
+	int err = 0;
+	if (info->btf_key_type_id) {
+		jw_key("key");
+		err = tool_btf_value(btf, info->btf_key_type_id, key, info->key_size, plain);
+	}
+	if (!err && !is_percpu(info->type)) {
+		jw_key("value");
+		tool_btf_value(btf, info->btf_value_type_id, value, info->value_size, plain);
+	} else if (!err) {
+		size_t stride = (info->value_size + 7) / 8 * 8;
+		jw_key("values");
+		jw_start_array();
+		for (unsigned c = 0; c < ncpus(); c++) {
+			jw_start_object();
+			jw_key("cpu");
+			jw_int(c);
+			jw_key("value");
+			err = tool_btf_value(btf, info->btf_value_type_id, value + c * stride,
+					     info->value_size, plain);
+			jw_end_object();
+			if (err)
+				break;
+		}
+		jw_end_array();
+	}
+	jw_end_object();
+}
+
+/* Plain output of a map with BTF goes through the JSON writer, pretty:
+ * bpftool's own writer for it (get_btf_writer). */
+static bool plain_btf_begin(void)
+{
+	bool was = tool_g.pretty;
+	tool_g.pretty = true;
+	return was;
+}
+
+static void plain_btf_end(bool was) { tool_g.pretty = was; }
+
+static void print_entry(const struct bpf_map_info *info, const struct bee_btf_data *btf,
+			const uint8_t *key, const uint8_t *value)
+{
+	if (btf && !tool_g.json) {
+		print_btf_kv(info, btf, key, value, true);
+		return;
+	}
 	if (tool_g.json) {
 		jw_start_object();
 		jw_key("key");
@@ -214,6 +290,10 @@ static void print_entry(const struct bpf_map_info *info, const uint8_t *key, con
 		} else {
 			jw_key("value");
 			jw_hex_bytes(value, info->value_size);
+		}
+		if (btf) {
+			jw_key("formatted");
+			print_btf_kv(info, btf, key, value, false);
 		}
 		jw_end_object();
 		return;
@@ -269,6 +349,9 @@ static void show_map(const struct bpf_map_info *info)
 	uint64_t bytes = (uint64_t)info->max_entries * ((uint64_t)info->key_size + value_buf_size(info));
 	uint64_t memlock = (bytes + 4095) / 4096 * 4096 + 4096;
 	snprintf(mem, sizeof(mem), "  memlock %" PRIu64 "B", memlock);
+	char btf[32] = "";
+	if (info->btf_id)
+		snprintf(btf, sizeof(btf), "\n\tbtf_id %u", info->btf_id);
 	struct tool_field f[] = {
 		{"id", TF_UINT, .u = info->id, .plain = id},
 		{"type", TF_STR, .s = tool_map_type_name(info->type), .plain = type},
@@ -278,8 +361,10 @@ static void show_map(const struct bpf_map_info *info)
 		{"bytes_value", TF_UINT, .u = info->value_size, .plain = val},
 		{"max_entries", TF_UINT, .u = info->max_entries, .plain = ent},
 		{"bytes_memlock", TF_UINT, .u = memlock, .plain = mem},
+		{"btf_id", TF_UINT, .u = info->btf_id, .plain = btf},
 	};
-	tool_print_fields(f, sizeof(f) / sizeof(f[0]));
+	/* bpftool shows btf_id only when the map has BTF */
+	tool_print_fields(f, sizeof(f) / sizeof(f[0]) - (info->btf_id ? 0 : 1));
 }
 
 /* ---- commands ---- */
@@ -387,13 +472,21 @@ static int do_dump(int argc, char **argv)
 		return 1;
 	struct bee *bee = tool_g.bee;
 	const struct bpf_map_info *info = &m.info;
+	if (argc > used) {
+		tool_err("map dump: unexpected '%s'", argv[used]);
+		return 2;
+	}
+	if (map_load_btf(&m))
+		return 1;
 	uint8_t *key = calloc(1, info->key_size + 1), *next = calloc(1, info->key_size + 1);
 	uint8_t *value = calloc(1, value_buf_size(info) + 1);
 	if (!key || !next || !value) {
 		free(key), free(next), free(value);
+		bee_btf_free(m.btf);
 		return 1;
 	}
-	if (tool_g.json)
+	bool was_pretty = m.btf && !tool_g.json ? plain_btf_begin() : tool_g.pretty;
+	if (tool_g.json || m.btf)
 		jw_start_array();
 	unsigned found = 0;
 	bool first = true;
@@ -402,16 +495,18 @@ static int do_dump(int argc, char **argv)
 		first = false;
 		if (bee_map_lookup(bee, m.fd, key, value) != 0)
 			continue;
-		print_entry(info, key, value);
+		print_entry(info, m.btf, key, value);
 		found++;
 		if (found > 10000000)
 			break;
 	}
-	if (tool_g.json)
+	if (tool_g.json || m.btf)
 		jw_end_array();
 	else
 		printf("Found %u element%s\n", found, found != 1 ? "s" : "");
+	plain_btf_end(was_pretty);
 	free(key), free(next), free(value);
+	bee_btf_free(m.btf);
 	return 0;
 }
 
@@ -502,7 +597,7 @@ static int kv_command(int argc, char **argv, enum kv_op op)
 		err = bee_map_lookup(bee, m.fd, keyless ? NULL : kv.key, kv.value);
 		if (err == -ENOENT && op == OP_LOOKUP) {
 			if (tool_g.json) {
-				printf("null\n");
+				jw_null();
 			} else {
 				printf("key:\n");
 				tool_hex(stdout, kv.key, info->key_size);
@@ -513,10 +608,15 @@ static int kv_command(int argc, char **argv, enum kv_op op)
 		}
 		if (err < 0)
 			break;
-		if (op == OP_PEEK || keyless)
+		if (op == OP_PEEK || keyless) {
 			print_value_only(info, kv.value);
-		else
-			print_entry(info, kv.key, kv.value);
+		} else if (map_load_btf(&m) == 0) {
+			bool was_pretty = m.btf && !tool_g.json ? plain_btf_begin() : tool_g.pretty;
+			print_entry(info, m.btf, kv.key, kv.value);
+			plain_btf_end(was_pretty);
+		} else {
+			goto out;
+		}
 		break;
 	case OP_POP:
 		err = bee_map_lookup_and_delete(bee, m.fd, NULL, kv.value);
@@ -542,7 +642,7 @@ static int kv_command(int argc, char **argv, enum kv_op op)
 				if (kv.have_key)
 					jw_hex_bytes(kv.key, info->key_size);
 				else
-					printf("null");
+					jw_null();
 				jw_key("next_key");
 				jw_hex_bytes(next, info->key_size);
 				jw_end_object();
@@ -575,10 +675,11 @@ static int kv_command(int argc, char **argv, enum kv_op op)
 		goto out;
 	}
 	if (tool_g.json && (op == OP_UPDATE || op == OP_PUSH || op == OP_DELETE))
-		printf("null\n");
+		jw_null();
 	status = 0;
 out:
 	kv_free(&kv);
+	bee_btf_free(m.btf);
 	return status;
 }
 
@@ -619,7 +720,7 @@ static int do_freeze(int argc, char **argv)
 		return 1;
 	}
 	if (tool_g.json)
-		printf("null\n");
+		jw_null();
 	return 0;
 }
 

@@ -3,15 +3,16 @@
  *
  * Theory of operation.
  *
- * btf dump file OBJ reads the object's .BTF section with the loader's ELF
+ * btf dump file FILE reads a raw BTF file (as /sys/kernel/btf/vmlinux; it
+ * starts with BTF's magic) or an object's .BTF section with the loader's ELF
  * reader, validates it with the BTF parser and prints it with the loader's
  * printers: raw (bpftool's `[id] KIND 'name' ...` lines, the default) or
  * format c (a header a C compiler accepts).
  *
  * link detach (id N | pinned PATH) detaches with BPF_LINK_DETACH.
  * link show lists the instance's links as bpftool does (`ID: TYPE  prog
- * PROG_ID`).  Links are not pinned across processes yet, so a new
- * invocation shows only what it made itself.
+ * PROG_ID`): the pinned ones (kept in the pin directory, detached ones
+ * with prog 0) and what this invocation made itself.
  *
  * trace-pipe: programs run in many processes, each with an instance of
  * its own, so every instance the tool makes mirrors its trace pipe into
@@ -77,26 +78,40 @@ static int btf_dump(int argc, char **argv)
 	struct bee_error err;
 	bee_error_clear(&err);
 	char msg[512];
-	struct bee_elf *elf = bee_elf_open_file(file, &err);
-	if (!elf) {
+	/* a raw BTF file (/sys/kernel/btf/vmlinux) or an ELF object's .BTF */
+	char *raw = NULL;
+	size_t raw_len = 0;
+	if (tool_read_file(file, &raw, &raw_len))
+		return 1;
+	struct bee_elf *elf = NULL;
+	const void *data = raw;
+	size_t size = raw_len;
+	if (raw_len < 2 || (uint8_t)raw[0] != 0x9f || (uint8_t)raw[1] != 0xeb) {
+		elf = bee_elf_open_mem(raw, raw_len, &err);
+		if (!elf) {
+			tool_err("%s", bee_error_format(&err, file, msg, sizeof(msg)));
+			free(raw);
+			return 1;
+		}
+		const struct bee_elf_section *sec = bee_elf_section_by_name(elf, ".BTF");
+		if (!sec || !sec->data) {
+			tool_err("%s: no .BTF section", file);
+			bee_elf_close(elf);
+			free(raw);
+			return 1;
+		}
+		data = sec->data;
+		size = sec->size;
+	}
+	struct bee_btf_data *btf = bee_btf_parse(data, size, NULL, &err);
+	int ret = -1;
+	if (!btf)
 		tool_err("%s", bee_error_format(&err, file, msg, sizeof(msg)));
-		return 1;
-	}
-	const struct bee_elf_section *sec = bee_elf_section_by_name(elf, ".BTF");
-	if (!sec || !sec->data) {
-		tool_err("%s: no .BTF section", file);
-		bee_elf_close(elf);
-		return 1;
-	}
-	struct bee_btf_data *btf = bee_btf_parse(sec->data, sec->size, NULL, &err);
-	if (!btf) {
-		tool_err("%s", bee_error_format(&err, file, msg, sizeof(msg)));
-		bee_elf_close(elf);
-		return 1;
-	}
-	int ret = c ? bee_btf_dump_c(btf, stdout) : bee_btf_dump_raw(btf, stdout);
+	else
+		ret = c ? bee_btf_dump_c(btf, stdout) : bee_btf_dump_raw(btf, stdout);
 	bee_btf_free(btf);
 	bee_elf_close(elf);
+	free(raw);
 	return ret < 0 ? 1 : 0;
 }
 
@@ -117,7 +132,8 @@ static void link_help(FILE *out)
 		     "\n"
 		     "       LINK := { id LINK_ID | pinned FILE }\n"
 		     "\n"
-		     "Links live in the process that made them (not yet kept in the pin directory).\n");
+		     "A link lasts while it is pinned (in the pin directory) or held by the\n"
+		     "process that made it.\n");
 }
 
 static const char *link_type_name(unsigned t)
@@ -175,7 +191,7 @@ static int link_parse_fd(struct bee *bee, int argc, char **argv, bool *usage)
 	}
 	int fd = bee_obj_get(bee, argv[1]);
 	if (fd < 0) {
-		tool_err("bpf obj get (%s): %s", argv[1], strerror(-fd));
+		tool_pin_err("bpf obj get", argv[1], fd);
 		return -1;
 	}
 	if (tool_fd_kind(bee, fd) != TOOL_FD_LINK) {

@@ -160,6 +160,21 @@ int tool_dispatch(const struct tool_cmd *cmds, int argc, char **argv, const char
 
 /* ---- the instance ---- */
 
+void tool_pin_err(const char *what, const char *path, int err)
+{
+	/* The core's reason names the file and what is wrong with it; it is
+	 * left out when it says no more than the errno (a missing file). */
+	const char *why = bee_pin_error(), *msg = strerror(-err);
+	size_t wl = strlen(why), ml = strlen(msg);
+	const char *sep = strstr(why, ": ");
+	bool plain = !wl || (wl >= ml + 2 && !strcmp(why + wl - ml, msg) &&
+			     sep == why + wl - ml - 2);
+	if (plain)
+		tool_err("%s (%s): %s", what, path, msg);
+	else
+		tool_err("%s (%s): %s (%s)", what, path, msg, why);
+}
+
 static int walk(struct bee *bee, const char *dir, int depth)
 {
 	DIR *d = opendir(dir);
@@ -188,7 +203,7 @@ static int walk(struct bee *bee, const char *dir, int depth)
 			bee_close(bee, fd); /* the pin keeps it */
 			n++;
 		} else if (tool_g.verbose) {
-			tool_err("warning: pin %s: %s", path, strerror(-fd));
+			tool_pin_err("warning: bpf obj get", path, fd);
 		}
 	}
 	closedir(d);
@@ -234,13 +249,20 @@ void tool_done(void)
 
 /* ---- JSON ---- */
 
+/*
+ * bpftool's JSON writer, rule for rule, so that --pretty lays out what
+ * bpftool lays out: a new line and indentation (four spaces a level) come
+ * only before a key and before the bracket that closes a non-empty object
+ * or array; values inside an array follow each other on one line
+ * ("map_ids": [1,2\n    ]).  sep is what must come before the next item:
+ * a comma, or nothing right after an opening bracket or a key.
+ */
 static struct {
 	int depth;
-	bool need_comma[64];
-	bool after_key;
+	char sep;
 } jw;
 
-static void jw_indent(void)
+static void jw_newline(void)
 {
 	if (!tool_g.pretty)
 		return;
@@ -249,39 +271,34 @@ static void jw_indent(void)
 		fputs("    ", stdout);
 }
 
-/* Before a value or a key: a comma and a new line as needed. */
+/* Before any item: the separator the previous one left. */
 static void jw_pre(void)
 {
-	if (jw.after_key) {
-		jw.after_key = false;
-		return;
-	}
-	if (jw.depth > 0) {
-		if (jw.need_comma[jw.depth])
-			putchar(',');
-		jw.need_comma[jw.depth] = true;
-		jw_indent();
-	}
+	if (jw.sep)
+		putchar(jw.sep);
+	jw.sep = ',';
 }
 
 static void jw_open(char c)
 {
 	jw_pre();
 	putchar(c);
-	if (jw.depth < 63)
-		jw.depth++;
-	jw.need_comma[jw.depth] = false;
+	jw.depth++;
+	jw.sep = 0;
 }
 
 static void jw_close(char c)
 {
-	bool had = jw.need_comma[jw.depth];
-	jw.depth--;
-	if (had)
-		jw_indent();
+	if (jw.depth > 0)
+		jw.depth--;
+	if (jw.sep)
+		jw_newline();
 	putchar(c);
-	if (jw.depth == 0)
+	jw.sep = ',';
+	if (jw.depth == 0) {
 		putchar('\n');
+		jw.sep = 0;
+	}
 }
 
 void jw_start_object(void) { jw_open('{'); }
@@ -289,21 +306,33 @@ void jw_end_object(void) { jw_close('}'); }
 void jw_start_array(void) { jw_open('['); }
 void jw_end_array(void) { jw_close(']'); }
 
+/*
+ * bpftool's escapes (\t \n \r \f \b \" as its json_writer writes them; a
+ * single quote as it is, which is what the bpftool of Debian 12 prints).
+ * Two deliberate differences, both where bpftool's output is not JSON: a
+ * backslash is written \\ (bpftool's writer has the typo "\n" for it,
+ * fixed in iproute2's copy in 2019) and other control characters \u00XX.
+ */
 static void jw_string_raw(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", stdout);
-		else if (c == '\t')
-			fputs("\\t", stdout);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
+		switch (c) {
+		case '\t': fputs("\\t", stdout); break;
+		case '\n': fputs("\\n", stdout); break;
+		case '\r': fputs("\\r", stdout); break;
+		case '\f': fputs("\\f", stdout); break;
+		case '\b': fputs("\\b", stdout); break;
+		case '\\': fputs("\\\\", stdout); break;
+		case '"': fputs("\\\"", stdout); break;
+		default:
+			if (c < 0x20)
+				printf("\\u%04x", c);
+			else
+				putchar(c);
+			break;
+		}
 	}
 	putchar('"');
 }
@@ -311,17 +340,36 @@ static void jw_string_raw(const char *s)
 void jw_key(const char *key)
 {
 	jw_pre();
+	jw_newline();
 	jw_string_raw(key);
 	putchar(':');
 	if (tool_g.pretty)
 		putchar(' ');
-	jw.after_key = true;
+	jw.sep = 0;
 }
 
 void jw_string(const char *s)
 {
 	jw_pre();
 	jw_string_raw(s);
+}
+
+void jw_null(void)
+{
+	jw_pre();
+	fputs("null", stdout);
+	if (jw.depth == 0) {
+		putchar('\n');
+		jw.sep = 0;
+	}
+}
+
+bool jw_awaits_value(void) { return jw.depth > 0 && jw.sep == 0; }
+
+void jw_raw(const char *text)
+{
+	jw_pre();
+	fputs(text, stdout);
 }
 
 void jw_uint(uint64_t v)

@@ -12,8 +12,11 @@
  * prints map references as the kernel does (map[id:N], map[id:N][0]+OFF),
  * dump jited through Capstone on the JIT's image; both print the source
  * line of each line_info record ("; <line>", with linum its file, line and
- * column) before the instructions it covers, with the strings from the
- * program's BTF (fetched by id, as bpftool does).  load goes through the
+ * column) before the instructions it covers, and bpftool's signature line
+ * before each function of func_info ("int f(struct __sk_buff * skb):", in
+ * dump jited where the line_info record of its first instruction lands),
+ * with the strings and types from the program's BTF (fetched by id, as
+ * bpftool does).  load goes through the
  * object API (open, load into this instance, pin).
  */
 #define _GNU_SOURCE
@@ -31,6 +34,7 @@
 #include "bee_tool.h"
 #include "isa/disasm.h"
 #include "btf/btf.h"
+#include "btf_value.h"
 
 static void prog_help(FILE *out)
 {
@@ -93,7 +97,7 @@ static int prog_parse(int argc, char **argv, int **fds, size_t *n)
 	} else if (tool_is_prefix(argv[0], "pinned")) {
 		int fd = bee_obj_get(bee, argv[1]);
 		if (fd < 0) {
-			tool_err("bpf obj get (%s): %s", argv[1], strerror(-fd));
+			tool_pin_err("bpf obj get", argv[1], fd);
 			free(v);
 			return -1;
 		}
@@ -269,37 +273,13 @@ struct linfo {
 	uint32_t nr_skip; /* records already printed */
 	bool linum;
 	uint64_t *jited;  /* dump jited: each record's offset in the image */
+	/* func_info: a signature line before each function (bpftool's
+	 * "int f(struct __sk_buff * skb):") */
+	struct bpf_func_info *funcs;
+	uint32_t nfuncs;
+	uint32_t next_func;  /* functions already announced */
+	uint64_t *func_jited; /* dump jited: each function's offset in the image (~0: unknown) */
 };
-
-/* The BTF object id's bytes, parsed; NULL when there is none. */
-static struct bee_btf_data *btf_by_id(struct bee *bee, uint32_t id)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.btf_id = id;
-	int fd = (int)bee_bpf(bee, BPF_BTF_GET_FD_BY_ID, &a, sizeof(a));
-	if (fd < 0)
-		return NULL;
-	struct bpf_btf_info bi = {0};
-	uint32_t len = sizeof(bi);
-	void *data = NULL;
-	struct bee_btf_data *btf = NULL;
-	if (bee_obj_get_info_by_fd(bee, fd, &bi, &len) == 0 && bi.btf_size &&
-	    (data = malloc(bi.btf_size))) {
-		uint32_t size = bi.btf_size;
-		memset(&bi, 0, sizeof(bi));
-		bi.btf = (uint64_t)(uintptr_t)data;
-		bi.btf_size = size;
-		len = sizeof(bi);
-		struct bee_error e;
-		bee_error_clear(&e);
-		if (bee_obj_get_info_by_fd(bee, fd, &bi, &len) == 0 && bi.btf_size == size)
-			btf = bee_btf_parse(data, size, NULL, &e);
-	}
-	free(data);
-	bee_close(bee, fd);
-	return btf;
-}
 
 /* The program's line_info and BTF, when it has them (else li->n is 0). */
 static void linfo_open(struct bee *bee, int fd, const struct bpf_prog_info *info, bool linum,
@@ -307,7 +287,26 @@ static void linfo_open(struct bee *bee, int fd, const struct bpf_prog_info *info
 {
 	memset(li, 0, sizeof(*li));
 	li->linum = linum;
-	if (!info->btf_id || !info->nr_line_info)
+	if (!info->btf_id || (!info->nr_line_info && !info->nr_func_info))
+		return;
+	if (!(li->btf = tool_btf_by_id(bee, info->btf_id)))
+		return;
+	if (info->nr_func_info) {
+		uint32_t nf = info->nr_func_info;
+		struct bpf_func_info *f = calloc(nf, sizeof(*f));
+		struct bpf_prog_info q = {0};
+		q.nr_func_info = nf;
+		q.func_info_rec_size = sizeof(*f);
+		q.func_info = (uint64_t)(uintptr_t)f;
+		uint32_t len = sizeof(q);
+		if (f && bee_obj_get_info_by_fd(bee, fd, &q, &len) == 0 && q.nr_func_info >= nf) {
+			li->funcs = f;
+			li->nfuncs = nf;
+		} else {
+			free(f);
+		}
+	}
+	if (!info->nr_line_info)
 		return;
 	uint32_t n = info->nr_line_info;
 	struct bpf_line_info *recs = calloc(n, sizeof(*recs));
@@ -318,8 +317,7 @@ static void linfo_open(struct bee *bee, int fd, const struct bpf_prog_info *info
 	q.line_info_rec_size = sizeof(*recs);
 	q.line_info = (uint64_t)(uintptr_t)recs;
 	uint32_t len = sizeof(q);
-	if (bee_obj_get_info_by_fd(bee, fd, &q, &len) < 0 || q.nr_line_info < n ||
-	    !(li->btf = btf_by_id(bee, info->btf_id))) {
+	if (bee_obj_get_info_by_fd(bee, fd, &q, &len) < 0 || q.nr_line_info < n) {
 		free(recs);
 		return;
 	}
@@ -332,7 +330,38 @@ static void linfo_close(struct linfo *li)
 	bee_btf_free(li->btf);
 	free(li->recs);
 	free(li->jited);
+	free(li->funcs);
+	free(li->func_jited);
 	memset(li, 0, sizeof(*li));
+}
+
+/*
+ * bpftool's function signature line, before the first instruction of
+ * each function (at: an instruction index, or an image offset for dump
+ * jited): "SIG:" in plain text, a "proto" member in JSON.
+ */
+static void finfo_print(struct linfo *li, uint64_t at)
+{
+	while (li->next_func < li->nfuncs) {
+		uint32_t i = li->next_func;
+		uint64_t start = li->func_jited ? li->func_jited[i] : li->funcs[i].insn_off;
+		if (start == ~UINT64_C(0)) { /* where it starts is unknown: no line */
+			li->next_func++;
+			continue;
+		}
+		if (start > at)
+			return;
+		li->next_func++;
+		char sig[1024];
+		if (!tool_btf_func_sig(li->btf, li->funcs[i].type_id, sig, sizeof(sig)))
+			continue;
+		if (tool_g.json) {
+			jw_key("proto");
+			jw_string(sig);
+		} else {
+			printf("%s:\n", sig);
+		}
+	}
 }
 
 /* Where record i starts: its instruction, or its native offset (jited). */
@@ -452,15 +481,20 @@ static int dump_xlated(struct bee *bee, int fd, bool opcodes, bool linum)
 			text[tl - 3] = 0; /* the kernel prints lddw without "ll" */
 		if (tool_g.json) {
 			jw_start_object();
+			finfo_print(&li, pc);
 			linfo_print(&li, (uint32_t)pc, "; ");
+			/* bpftool's "disasm": the opcode, then the text, as in plain */
+			char line[300];
+			snprintf(line, sizeof(line), "(%02x) %s", insns[pc].code, text);
 			jw_key("disasm");
-			jw_string(text);
+			jw_string(line);
 			if (opcodes) {
 				jw_key("opcodes");
 				jw_hex_bytes((const uint8_t *)&insns[pc], 8 * (size_t)slots);
 			}
 			jw_end_object();
 		} else {
+			finfo_print(&li, pc);
 			linfo_print(&li, (uint32_t)pc, "; ");
 			printf("%4zu: (%02x) %s\n", pc, insns[pc].code, text);
 			if (opcodes) {
@@ -480,6 +514,7 @@ static int dump_xlated(struct bee *bee, int fd, bool opcodes, bool linum)
 
 static void jited_line(void *ctx, uint64_t off)
 {
+	finfo_print(ctx, off);
 	linfo_print(ctx, off, "; ");
 }
 
@@ -487,8 +522,10 @@ static void jited_line(void *ctx, uint64_t off)
  * image's address), so that dump jited can print the source lines. */
 static void linfo_jited(struct bee *bee, int fd, struct linfo *li)
 {
-	if (!li->n)
+	if (!li->n) {
+		li->nfuncs = 0; /* no function offsets without line_info either */
 		return;
+	}
 	uint64_t *addrs = calloc(li->n, sizeof(*addrs));
 	uint64_t ksym = 0;
 	struct bpf_prog_info q = {0};
@@ -501,11 +538,26 @@ static void linfo_jited(struct bee *bee, int fd, struct linfo *li)
 	if (!addrs || bee_obj_get_info_by_fd(bee, fd, &q, &len) < 0 || q.nr_jited_line_info != li->n) {
 		free(addrs);
 		li->n = 0; /* no source lines then */
+		li->nfuncs = 0;
 		return;
 	}
 	for (uint32_t i = 0; i < li->n; i++)
 		addrs[i] -= ksym;
 	li->jited = addrs;
+	/* A function starts where the line_info record of its first
+	 * instruction does (the kernel requires one there, check_btf_line). */
+	if (li->nfuncs && (li->func_jited = calloc(li->nfuncs, sizeof(uint64_t)))) {
+		for (uint32_t f = 0; f < li->nfuncs; f++) {
+			li->func_jited[f] = ~UINT64_C(0);
+			for (uint32_t i = 0; i < li->n; i++)
+				if (li->recs[i].insn_off == li->funcs[f].insn_off) {
+					li->func_jited[f] = addrs[i];
+					break;
+				}
+		}
+	} else {
+		li->nfuncs = 0;
+	}
 }
 
 static int dump_jited(struct bee *bee, int fd, bool linum)
@@ -534,7 +586,7 @@ static int dump_jited(struct bee *bee, int fd, bool linum)
 	len = sizeof(info);
 	bee_obj_get_info_by_fd(bee, fd, &info, &len);
 	size_t n = bytes < info.jited_prog_len ? bytes : info.jited_prog_len;
-	int status = li.n && !tool_g.json
+	int status = (li.n || li.nfuncs) && !tool_g.json
 			     ? tool_print_native_image_hooked(image, n, jited_line, &li)
 			     : tool_print_native_image(image, n);
 	linfo_close(&li);
@@ -657,6 +709,11 @@ static int load(int argc, char **argv, bool all)
 		     m = bee_object_next_map(obj, m)) {
 			char mp[4096];
 			snprintf(mp, sizeof(mp), "%s/%s", pinmaps, bee_object_map_name(m));
+			/* libbpf's sanitize_pin_path (bpf_object__pin_maps): every
+			 * '.' of the path becomes '_' (maps/obj_bss for .bss) */
+			for (char *c = mp; *c; c++)
+				if (*c == '.')
+					*c = '_';
 			int e = bee_obj_pin(bee, bee_object_map_fd(m), mp);
 			if (e < 0) {
 				tool_err("failed to pin map %s at %s: %s", bee_object_map_name(m), mp,
@@ -676,7 +733,8 @@ static int load(int argc, char **argv, bool all)
 		else
 			snprintf(pp, sizeof(pp), "%s", path);
 		if (autoattach) {
-			/* bpftool: attach, pin the link instead of the program; a
+			/* bpftool: attach, pin the link instead of the program (a
+			 * link that cannot be pinned fails the load, as there); a
 			 * program that cannot attach is pinned as it is */
 			struct bee_link *l = bee_program_attach(p);
 			int le = l ? bee_link_pin(l, pp) : -errno;
@@ -684,12 +742,12 @@ static int load(int argc, char **argv, bool all)
 				fprintf(stderr, "Warning: %s: not attached (%s); pinning the program\n",
 					bee_program_name(p), bee_object_error(obj));
 			else if (le < 0)
-				fprintf(stderr, "Warning: %s: attached to hook '%s', but bee cannot pin "
-						"links yet (%s): the link ends with this command; pinning "
-						"the program\n", bee_program_name(p), bee_link_hook(l),
-					strerror(-le));
+				tool_err("failed to pin the link of %s (hook '%s') at %s: %s",
+					 bee_program_name(p), bee_link_hook(l), pp, strerror(-le));
 			bee_link_destroy(l);
-			if (l && le == 0) {
+			if (l && le < 0)
+				goto out;
+			if (l) {
 				any = true;
 				if (!all)
 					break;
