@@ -8,27 +8,52 @@
  * entry: bpftool's plain output, field for field (its dump_btf_type()).
  * Split BTF prints only its own types, numbered on from the base.
  *
- * C: the declarations a header needs, in an order a compiler accepts.
- * Each top-level type (named struct/union/enum, typedef, fwd, and
- * anonymous enums and structs nothing refers to) is emitted once, after
- * what it depends on.  Two kinds of dependency:
+ * C: the header `bpftool btf dump file X format c` prints, byte for
+ * byte (bpftool 7.1, libbpf 1.1's btf_dump), from the observable rules:
  *
- *   value_dep - the type is used by value (a member, an array element):
- *               it must be complete, so a named struct is defined first;
- *   ptr_dep   - the type is only named (behind a pointer, in a typedef,
- *               in a prototype): a forward declaration "struct X;" is
- *               enough, which is how cycles through pointers are cut.
- *
- * Anonymous structs, unions and enums are printed inline where used, so
- * their members' dependencies become their user's.  Declarators are
- * built inside out (pointer, array, function, qualifiers) around the
- * name, as C's declarator syntax wants: "int (*fp[4])(char)".  Struct
- * layouts are reproduced: explicit padding ("long: 64;") where BTF puts a
- * member past its natural place, and __attribute__((packed)) where a
- * member or the size is not naturally aligned.  Names that occur twice in
- * one C namespace get libbpf's "___N" suffix so the output compiles.
- * Type tags are left out (transparent); FUNC, VAR, DATASEC and DECL_TAG
- * are not declarations bpftool prints.
+ *  Ordering.  Types are taken in id order.  For each, a depth-first walk
+ *  (order_type) queues every definition it needs that is not queued yet,
+ *  dependencies first, then the queue is printed (emit_type):
+ *   - a struct/union needs its members' types complete, so a member's
+ *     named struct is queued before it; behind a pointer a named struct
+ *     is not a dependency at all (a forward declaration will do), an
+ *     anonymous one is walked like its user's own members;
+ *   - a typedef is queued after what it names; reached through a pointer
+ *     it is queued only if what it names is "strong" (itself queued or
+ *     defined), else it waits to be printed where it is first used;
+ *   - enums (and named FWDs) are queued where met, even behind pointers;
+ *     anonymous structs, unions and enums print inline, except an enum
+ *     nothing refers to (a return type does not count), printed alone;
+ *     an anonymous struct nothing refers to is not printed;
+ *   - a pointer is marked walked only after its target, so the first walk
+ *     through it answers as its target does and later ones as "strong".
+ *  Forward declarations.  Printing a struct first visits its members'
+ *  types: a named struct reached there (through pointers, prototypes,
+ *  arrays) that is not printed yet gets "struct Y;" just before, once,
+ *  unless it is the struct being defined itself.  A named FWD prints
+ *  "struct Y;" wherever it is met first.  A typedef met again while what
+ *  it names is being printed (a cycle through a pointer) is printed right
+ *  there; printing a typedef first declares a struct it names.
+ *  Names.  A name's "___N" suffix (the Nth distinct type printing it in
+ *  that C namespace: tags, or typedefs plus enumerators) is fixed when it
+ *  first prints, so numbering follows the output, not the ids.
+ *  Declarators.  Built from the base outwards over the chain of pointers,
+ *  qualifiers, arrays and prototypes: qualifiers next to the base print
+ *  before it, innermost first ("volatile const int"), others after a
+ *  pointer with a space ("char * restrict p"); an array or prototype
+ *  parenthesises the rest ("int (*f)(void)", "struct t * (*g)(void)");
+ *  qualifiers on arrays and prototypes are dropped; type tags print as
+ *  __attribute__((btf_type_tag("x"))).
+ *  Layout.  A struct whose members or size break natural alignment is
+ *  __attribute__((packed)); gaps get libbpf's padding: a zero-width
+ *  (or, in a bitfield run, partial) marker of the widest type whose
+ *  boundary fits, then whole "long: 64;" units and a smallest-type tail.
+ *  The one deliberate difference: an enum whose BTF size C would not pick
+ *  (1 byte; 2; 8 with 32-bit values) gets __attribute__((mode(...))), as
+ *  newer bpftool does for 1 byte, so the header keeps the layout.  On a
+ *  loop C cannot express (only crafted BTF has one) bpftool stops; bee
+ *  prints the rest.  Depth and work limits bound every walk.
+ * FUNC, VAR, DATASEC and DECL_TAG are not declarations bpftool prints.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -181,33 +206,52 @@ int bee_btf_dump_raw(const struct bee_btf_data *btf, FILE *out)
 
 /* ---- C ------------------------------------------------------------------ */
 
-enum { ST_NONE, ST_DEFINING, ST_DEFINED };
+enum { ORD_NONE, ORD_ORDERING, ORD_DONE };
+enum { EM_NONE, EM_EMITTING, EM_DONE };
+
+/* Per type: where the two walks stand, and cached facts. */
+struct ctype {
+	uint8_t order;      /* ORD_*: the dependency walk */
+	uint8_t emit;       /* EM_*: the printing walk */
+	uint8_t align;      /* alignment + 1, 0 when not computed yet */
+	bool fwd_emitted;   /* "struct X;" is out (for a typedef: its definition is) */
+	bool referenced;    /* another type names it (a return type does not count) */
+	bool name_done;     /* its printed name is fixed: names[] or the BTF's */
+	bool body_open;     /* its body is being printed (a loop only hostile BTF has) */
+};
 
 struct name_count {
 	const char *name;
 	uint32_t count;
 };
 
+/* A C namespace: how many distinct things took each name so far. */
 struct namespace {
 	struct name_count *slots;
-	uint32_t mask;
+	uint32_t mask, used;
 };
 
 struct cdump {
 	const struct bee_btf_data *btf;
 	FILE *out;
 	uint32_t n;
-	uint8_t *state;     /* definition state, ST_* */
-	uint8_t *declared;  /* a forward declaration was printed */
-	uint8_t *visiting;  /* an anonymous type's walk or print is open */
-	uint8_t *referenced;
-	uint8_t *align;     /* cached alignment + 1, 0 when not computed */
-	uint8_t *packed;    /* structs: 0 not computed, 1 natural, 2 packed */
-	uint8_t *dep_done;  /* bit 0: value_dep done, bit 1: ptr_dep done (each walk once) */
-	uint64_t work, work_limit; /* bounds inline expansion on hostile BTF */
-	char **names;       /* the name printed for tags and typedefs (NULL: the BTF's) */
-	struct namespace tags, idents;
+	struct ctype *st;
+	char **names;                 /* a printed name with a "___N" suffix, else NULL */
+	struct namespace tags, idents; /* struct/union/enum tags; typedefs and enumerators */
+	uint32_t *queue, nqueue, queue_cap; /* one top-level type's definitions, in order */
+	uint32_t *stack, nstack, stack_cap; /* declarator chains, innermost last */
+	uint64_t work, work_limit;    /* bounds every walk on hostile BTF */
 };
+
+/*
+ * Limits that validated BTF never reaches (its non-pointer chains stop at
+ * 32) but crafted BTF could, through pointers: recursion depth of the
+ * walks, nesting of inline bodies, and length of one declarator chain.
+ */
+#define WALK_MAX_DEPTH 256
+#define PRINT_MAX_DEPTH 64
+#define CHAIN_MAX 128
+#define PTR_BITS 64 /* BPF and x86-64: "long" pads a pointer's worth */
 
 static uint32_t str_hash(const char *s)
 {
@@ -217,19 +261,53 @@ static uint32_t str_hash(const char *s)
 	return h;
 }
 
-/* How many times name was seen in ns before, counting this one. */
-static uint32_t ns_count(struct namespace *ns, const char *name)
+static int ns_init(struct namespace *ns)
+{
+	ns->mask = 255;
+	ns->used = 0;
+	ns->slots = calloc(ns->mask + 1, sizeof(*ns->slots));
+	return ns->slots ? 0 : -ENOMEM;
+}
+
+static struct name_count *ns_slot(struct namespace *ns, const char *name)
 {
 	uint32_t i = str_hash(name) & ns->mask;
 	while (ns->slots[i].name && strcmp(ns->slots[i].name, name))
 		i = (i + 1) & ns->mask;
-	ns->slots[i].name = name;
-	return ++ns->slots[i].count;
+	return &ns->slots[i];
+}
+
+static void ns_grow(struct namespace *ns)
+{
+	struct namespace bigger = {.mask = ns->mask * 2 + 1, .used = ns->used};
+	bigger.slots = calloc(bigger.mask + 1, sizeof(*bigger.slots));
+	if (!bigger.slots)
+		return; /* keep filling the old table; ns_count() stops before it is full */
+	for (uint32_t i = 0; i <= ns->mask; i++)
+		if (ns->slots[i].name)
+			*ns_slot(&bigger, ns->slots[i].name) = ns->slots[i];
+	free(ns->slots);
+	*ns = bigger;
+}
+
+/* How many distinct things took name, counting this one (libbpf's dup count). */
+static uint32_t ns_count(struct namespace *ns, const char *name)
+{
+	if (ns->used * 2 >= ns->mask)
+		ns_grow(ns);
+	struct name_count *slot = ns_slot(ns, name);
+	if (!slot->name) {
+		if (ns->used >= ns->mask)
+			return 1; /* out of memory and full: leave the name alone */
+		slot->name = name;
+		ns->used++;
+	}
+	return ++slot->count;
 }
 
 static const struct btf_type *T(struct cdump *d, uint32_t id)
 {
-	return bee_btf_type_by_id(d->btf, id);
+	return id < d->n ? bee_btf_type_by_id(d->btf, id) : NULL;
 }
 
 static unsigned K(struct cdump *d, uint32_t id)
@@ -238,178 +316,209 @@ static unsigned K(struct cdump *d, uint32_t id)
 	return t ? bee_btf_kind(t) : BTF_KIND_UNKN;
 }
 
-static const char *cname(struct cdump *d, uint32_t id)
+static const char *str_at(struct cdump *d, uint32_t off)
 {
-	if (id < d->n && d->names[id])
-		return d->names[id];
-	return bee_btf_name(d->btf, id);
+	const char *s = off ? bee_btf_str(d->btf, off) : "";
+	return s ? s : "";
 }
 
-static bool is_named(struct cdump *d, uint32_t id)
+static bool is_mod(unsigned k)
+{
+	return k == BTF_KIND_CONST || k == BTF_KIND_VOLATILE || k == BTF_KIND_RESTRICT ||
+	       k == BTF_KIND_TYPE_TAG;
+}
+
+static bool is_composite(unsigned k)
+{
+	return k == BTF_KIND_STRUCT || k == BTF_KIND_UNION;
+}
+
+/* One work unit; false once the budget is spent (then walks stop short). */
+static bool spend(struct cdump *d)
+{
+	return ++d->work <= d->work_limit;
+}
+
+/*
+ * The name a type prints with, fixed the first time it is printed: the
+ * Nth distinct type to print a taken name gets "name___N", so numbering
+ * follows the output, as in libbpf.  Forward declarations and enum
+ * forwards keep their name and take no number.
+ */
+static const char *resolve_name(struct cdump *d, uint32_t id, struct namespace *ns)
 {
 	const struct btf_type *t = T(d, id);
-	return t && t->name_off != 0;
-}
-
-static void tabs(struct cdump *d, FILE *f, int n)
-{
-	(void)d;
-	for (int i = 0; i < n; i++)
-		fputc('\t', f);
-}
-
-static void ptr_dep(struct cdump *d, uint32_t id, int depth);
-static void value_dep(struct cdump *d, uint32_t id, int depth);
-static void define_struct(struct cdump *d, uint32_t id);
-static void define_enum(struct cdump *d, uint32_t id);
-static void define_typedef(struct cdump *d, uint32_t id);
-static void emit_decl(struct cdump *d, FILE *f, uint32_t id, const char *inner, int indent, int depth);
-
-#define MAX_DEPTH 64 /* inline nesting; validated BTF is far shallower */
-
-static void members_dep(struct cdump *d, uint32_t id, int depth)
-{
-	const struct btf_type *t = T(d, id);
-	if (d->visiting[id] || depth > MAX_DEPTH)
-		return;
-	d->visiting[id] = 1;
-	for (unsigned i = 0; i < bee_btf_vlen(t); i++)
-		value_dep(d, bee_btf_members(t)[i].type, depth + 1);
-	d->visiting[id] = 0;
-}
-
-static void proto_dep(struct cdump *d, uint32_t id, int depth)
-{
-	const struct btf_type *t = T(d, id);
-	ptr_dep(d, t->type, depth + 1);
-	for (unsigned i = 0; i < bee_btf_vlen(t); i++)
-		if (bee_btf_params(t)[i].type)
-			ptr_dep(d, bee_btf_params(t)[i].type, depth + 1);
-}
-
-static void emit_fwd(struct cdump *d, uint32_t id)
-{
-	if (d->declared[id] || d->state[id] == ST_DEFINED)
-		return;
-	d->declared[id] = 1;
-	const struct btf_type *t = T(d, id);
-	bool is_union = bee_btf_kind(t) == BTF_KIND_UNION ||
-			(bee_btf_kind(t) == BTF_KIND_FWD && bee_btf_kflag(t));
-	fprintf(d->out, "%s %s;\n\n", is_union ? "union" : "struct", cname(d, id));
-}
-
-static void value_dep(struct cdump *d, uint32_t id, int depth)
-{
-	const struct btf_type *t = T(d, id);
-	if (!t || id == 0 || depth > MAX_DEPTH || (d->dep_done[id] & 1))
-		return;
-	d->dep_done[id] |= 1; /* what it needs is emitted by the end of this call */
-	switch (bee_btf_kind(t)) {
-	case BTF_KIND_PTR:
-		ptr_dep(d, t->type, depth + 1);
-		break;
-	case BTF_KIND_ARRAY:
-		value_dep(d, bee_btf_array(t)->type, depth + 1);
-		break;
-	case BTF_KIND_CONST:
-	case BTF_KIND_VOLATILE:
-	case BTF_KIND_RESTRICT:
-	case BTF_KIND_TYPE_TAG:
-		value_dep(d, t->type, depth + 1);
-		break;
-	case BTF_KIND_TYPEDEF:
-		define_typedef(d, id);
-		value_dep(d, t->type, depth + 1);
-		break;
-	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION:
-		if (t->name_off)
-			define_struct(d, id);
-		else
-			members_dep(d, id, depth);
-		break;
-	case BTF_KIND_ENUM:
-	case BEE_BTF_KIND_ENUM64:
-		if (t->name_off)
-			define_enum(d, id);
-		break;
-	case BTF_KIND_FWD:
-		emit_fwd(d, id);
-		break;
-	case BTF_KIND_FUNC_PROTO:
-		proto_dep(d, id, depth);
-		break;
-	default:
-		break;
+	if (!t || !t->name_off)
+		return "";
+	const char *orig = str_at(d, t->name_off);
+	struct ctype *s = &d->st[id];
+	if (!s->name_done) {
+		s->name_done = true;
+		unsigned k = bee_btf_kind(t);
+		if (k == BTF_KIND_FWD || (k == BTF_KIND_ENUM && !bee_btf_vlen(t)))
+			return orig;
+		uint32_t dups = ns_count(ns, orig);
+		if (dups > 1) {
+			size_t len = strlen(orig) + 16;
+			d->names[id] = malloc(len);
+			if (d->names[id])
+				snprintf(d->names[id], len, "%s___%u", orig, dups);
+		}
 	}
+	return d->names[id] ? d->names[id] : orig;
 }
 
-static void ptr_dep(struct cdump *d, uint32_t id, int depth)
+static const char *tag_name(struct cdump *d, uint32_t id)
+{
+	return resolve_name(d, id, &d->tags);
+}
+
+static const char *ident_name(struct cdump *d, uint32_t id)
+{
+	return resolve_name(d, id, &d->idents);
+}
+
+static int push_u32(uint32_t **arr, uint32_t *n, uint32_t *cap, uint32_t v)
+{
+	if (*n == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 64;
+		uint32_t *a = realloc(*arr, c * sizeof(**arr));
+		if (!a)
+			return -ENOMEM;
+		*arr = a;
+		*cap = c;
+	}
+	(*arr)[(*n)++] = v;
+	return 0;
+}
+
+/* ---- ordering ------------------------------------------------------------ */
+
+/*
+ * Depth-first walk from one type: queue, after everything it needs, each
+ * definition not printed yet.  Returns <0 on a loop C cannot express, 1
+ * when the type is "strong" (a user needs it complete or defined first)
+ * and 0 when a forward declaration will do (a named struct behind a
+ * pointer, and typedefs of such).  A pointer is marked ordered only after
+ * its target's walk, so the first walk through it reports the target's
+ * answer and later ones report 1: libbpf's order, kept as it is because
+ * typedefs reached through pointers depend on it.
+ */
+static int order_type(struct cdump *d, uint32_t id, bool through_ptr, int depth)
 {
 	const struct btf_type *t = T(d, id);
-	if (!t || id == 0 || depth > MAX_DEPTH || (d->dep_done[id] & 2))
-		return;
-	d->dep_done[id] |= 2;
-	switch (bee_btf_kind(t)) {
+	if (!t)
+		return -EINVAL;
+	struct ctype *s = &d->st[id];
+	if (s->order == ORD_DONE)
+		return 1;
+	unsigned k = bee_btf_kind(t);
+	if (s->order == ORD_ORDERING)
+		/* A struct met again behind a pointer: "struct X;" breaks the loop. */
+		return is_composite(k) && through_ptr && t->name_off ? 0 : -ELOOP;
+	if (depth > WALK_MAX_DEPTH || !spend(d))
+		return -ELOOP;
+	int err;
+	switch (k) {
+	case BTF_KIND_INT:
+	case BTF_KIND_FLOAT:
+		s->order = ORD_DONE;
+		return 0;
 	case BTF_KIND_PTR:
+		err = order_type(d, t->type, true, depth + 1);
+		s->order = ORD_DONE;
+		return err;
+	case BTF_KIND_ARRAY:
+		return order_type(d, bee_btf_array(t)->type, false, depth + 1);
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		/* Named and behind a pointer: only named, so not a dependency. */
+		if (through_ptr && t->name_off)
+			return 0;
+		s->order = ORD_ORDERING;
+		for (unsigned i = 0; i < bee_btf_vlen(t); i++) {
+			err = order_type(d, bee_btf_members(t)[i].type, false, depth + 1);
+			if (err < 0)
+				return err;
+		}
+		/* Anonymous ones print inline; one nothing names is not printed. */
+		if (t->name_off && (err = push_u32(&d->queue, &d->nqueue, &d->queue_cap, id)))
+			return err;
+		s->order = ORD_DONE;
+		return 1;
+	case BTF_KIND_ENUM:
+	case BEE_BTF_KIND_ENUM64:
+	case BTF_KIND_FWD:
+		if (t->name_off || !s->referenced)
+			if ((err = push_u32(&d->queue, &d->nqueue, &d->queue_cap, id)))
+				return err;
+		s->order = ORD_DONE;
+		return 1;
+	case BTF_KIND_TYPEDEF: {
+		int strong = order_type(d, t->type, through_ptr, depth + 1);
+		if (strong < 0)
+			return strong;
+		/* Like a struct: behind a pointer, naming it suffices. */
+		if (through_ptr && !strong)
+			return 0;
+		if ((err = push_u32(&d->queue, &d->nqueue, &d->queue_cap, id)))
+			return err;
+		s->order = ORD_DONE;
+		return 1;
+	}
 	case BTF_KIND_CONST:
 	case BTF_KIND_VOLATILE:
 	case BTF_KIND_RESTRICT:
 	case BTF_KIND_TYPE_TAG:
-		ptr_dep(d, t->type, depth + 1);
-		break;
-	case BTF_KIND_ARRAY:
-		value_dep(d, bee_btf_array(t)->type, depth + 1);
-		break;
-	case BTF_KIND_TYPEDEF:
-		define_typedef(d, id);
-		break;
-	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION:
-		if (!t->name_off)
-			members_dep(d, id, depth);
-		else if (d->state[id] != ST_DEFINED)
-			emit_fwd(d, id);
-		break;
-	case BTF_KIND_ENUM:
-	case BEE_BTF_KIND_ENUM64:
-		if (t->name_off)
-			define_enum(d, id); /* ISO C has no forward enum declarations */
-		break;
-	case BTF_KIND_FWD:
-		emit_fwd(d, id);
-		break;
-	case BTF_KIND_FUNC_PROTO:
-		proto_dep(d, id, depth);
-		break;
+		return order_type(d, t->type, through_ptr, depth + 1);
+	case BTF_KIND_FUNC_PROTO: {
+		err = order_type(d, t->type, through_ptr, depth + 1);
+		if (err < 0)
+			return err;
+		bool strong = err > 0;
+		for (unsigned i = 0; i < bee_btf_vlen(t); i++) {
+			err = order_type(d, bee_btf_params(t)[i].type, through_ptr, depth + 1);
+			if (err < 0)
+				return err;
+			strong |= err > 0;
+		}
+		return strong;
+	}
+	case BTF_KIND_FUNC:
+	case BTF_KIND_VAR:
+	case BTF_KIND_DATASEC:
+	case BTF_KIND_DECL_TAG:
+		s->order = ORD_DONE;
+		return 0;
 	default:
-		break;
+		return -EINVAL;
 	}
 }
 
 /* ---- layout ---------------------------------------------------------------- */
 
-static bool struct_packed(struct cdump *d, uint32_t id);
-
+/*
+ * libbpf's btf__align_of(): natural alignment, except that a struct
+ * whose members or size break natural alignment counts as packed (1).
+ * 0 for what has no alignment (void, forward declarations, prototypes).
+ */
 static unsigned align_of(struct cdump *d, uint32_t id, int depth)
 {
 	const struct btf_type *t = T(d, id);
-	if (!t || id == 0 || depth > MAX_DEPTH)
-		return 1;
-	if (d->align[id])
-		return d->align[id] - 1u;
-	unsigned a = 1;
+	if (!t || id == 0 || depth > WALK_MAX_DEPTH)
+		return 0;
+	if (d->st[id].align)
+		return d->st[id].align - 1u;
+	unsigned a = 0;
 	switch (bee_btf_kind(t)) {
 	case BTF_KIND_INT:
 	case BTF_KIND_ENUM:
 	case BEE_BTF_KIND_ENUM64:
 	case BTF_KIND_FLOAT:
-		a = t->size < 8 ? t->size : 8;
-		if (a & (a - 1))
-			a = 8; /* 12-byte long double and the like */
+		a = t->size < PTR_BITS / 8 ? t->size : PTR_BITS / 8;
 		break;
 	case BTF_KIND_PTR:
-		a = 8;
+		a = PTR_BITS / 8;
 		break;
 	case BTF_KIND_ARRAY:
 		a = align_of(d, bee_btf_array(t)->type, depth + 1);
@@ -422,502 +531,654 @@ static unsigned align_of(struct cdump *d, uint32_t id, int depth)
 		a = align_of(d, t->type, depth + 1);
 		break;
 	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION:
+	case BTF_KIND_UNION: {
+		unsigned max = 1;
 		for (unsigned i = 0; i < bee_btf_vlen(t); i++) {
 			unsigned ma = align_of(d, bee_btf_members(t)[i].type, depth + 1);
-			if (ma > a)
-				a = ma;
+			if (!ma)
+				goto done; /* a member without alignment: none */
+			if (ma > max)
+				max = ma;
+			if (!bee_btf_member_bitfield_size(t, i) &&
+			    bee_btf_member_bit_offset(t, i) % (8 * ma)) {
+				a = 1; /* a misplaced member: packed */
+				goto done;
+			}
 		}
-		d->align[id] = (uint8_t)(a + 1); /* natural, for struct_packed() */
-		d->packed[id] = struct_packed(d, id) ? 2 : 1;
-		if (d->packed[id] == 2)
-			a = 1;
+		a = t->size % max ? 1 : max;
 		break;
+	}
 	default:
 		break;
 	}
-	if (a == 0)
-		a = 1;
-	d->align[id] = (uint8_t)(a + 1);
+done:
+	d->st[id].align = (uint8_t)(a + 1);
 	return a;
 }
 
-/* Is the struct laid out tighter than C's natural rules? (align cache holds the natural one) */
+/* Does the struct need __attribute__((packed)) to get its layout? */
 static bool struct_packed(struct cdump *d, uint32_t id)
 {
 	const struct btf_type *t = T(d, id);
-	unsigned max = d->align[id] ? d->align[id] - 1u : 1;
-	if (max > 1 && t->size % max)
-		return true;
-	if (bee_btf_kind(t) == BTF_KIND_UNION)
-		return false;
+	unsigned max = 1;
 	for (unsigned i = 0; i < bee_btf_vlen(t); i++) {
-		if (bee_btf_member_bitfield_size(t, i))
-			continue;
-		uint32_t mt = bee_btf_members(t)[i].type;
-		const struct btf_type *b = T(d, bee_btf_skip_modifiers_typedefs(d->btf, mt));
-		if (b && bee_btf_kind(b) == BTF_KIND_INT &&
-		    BTF_INT_BITS(bee_btf_int_data(b)) != b->size * 8u)
-			continue; /* old-style bitfield */
-		unsigned ma = align_of(d, mt, 1);
-		if (bee_btf_member_bit_offset(t, i) % (ma * 8))
+		unsigned a = align_of(d, bee_btf_members(t)[i].type, 1);
+		if (a && !bee_btf_member_bitfield_size(t, i) && bee_btf_member_bit_offset(t, i) % (8 * a))
 			return true;
+		if (a > max)
+			max = a;
 	}
-	return false;
+	return t->size % max != 0;
 }
 
-/* Bits a member occupies, and its bitfield width (0: none). */
-static uint32_t member_bits(struct cdump *d, const struct btf_type *t, unsigned i, uint32_t *bf)
+static void tabs(struct cdump *d, int n)
 {
-	*bf = bee_btf_member_bitfield_size(t, i);
-	if (*bf)
-		return *bf;
-	uint32_t mt = bee_btf_members(t)[i].type;
-	const struct btf_type *b = T(d, bee_btf_skip_modifiers_typedefs(d->btf, mt));
-	if (b && bee_btf_kind(b) == BTF_KIND_INT && BTF_INT_BITS(bee_btf_int_data(b)) != b->size * 8u) {
-		*bf = BTF_INT_BITS(bee_btf_int_data(b));
-		return *bf;
-	}
-	long long s = bee_btf_resolve_size(d->btf, mt);
-	return s > 0 ? (uint32_t)(s * 8) : 0;
+	for (int i = 0; i < n; i++)
+		fputc('\t', d->out);
 }
 
-static void emit_padding(struct cdump *d, FILE *f, uint64_t from, uint64_t to, int indent)
+static int64_t round_up(int64_t v, int64_t to)
 {
-	/* A big gap is one char array, not thousands of "long: 64;" lines. */
-	if (to - from > 64 * 16 && from % 8 == 0) {
-		uint64_t bytes = (to - from) / 8;
-		tabs(d, f, indent);
-		fprintf(f, "char ___pad%llu[%llu];\n", (unsigned long long)(from / 8),
-			(unsigned long long)bytes);
-		from += bytes * 8;
+	return to > 0 ? (v + to - 1) / to * to : v;
+}
+
+/*
+ * Explicit padding from bit cur to bit next, as libbpf writes it: first,
+ * if needed, a zero-width (or, inside a bitfield run, partial) marker of
+ * the widest of long/int/short/char whose next boundary fits the gap, so
+ * that the compiler aligns where BTF says; then whole "<type>: <bits>;"
+ * units of that type, and the remainder in the smallest type holding it.
+ * A gap that natural alignment closes by itself gets no marker.
+ */
+static void emit_padding(struct cdump *d, int64_t cur, int64_t next, unsigned next_align,
+			 bool in_bitfield, int lvl)
+{
+	static const struct {
+		const char *name;
+		int bits;
+	} pads[] = {{"long", PTR_BITS}, {"int", 32}, {"short", 16}, {"char", 8}};
+	if (cur >= next)
+		return;
+	const char *type = NULL;
+	int bits = 0;
+	int64_t at = cur;
+	for (unsigned i = 0; i < sizeof(pads) / sizeof(pads[0]); i++) {
+		type = pads[i].name;
+		bits = pads[i].bits;
+		at = round_up(cur, bits);
+		if (at <= next)
+			break;
 	}
-	while (from < to) {
-		if (to - from > 64 * 16 && from % 64 == 0)
-			return emit_padding(d, f, from, to, indent);
-		uint64_t chunk = 64 - from % 64;
-		if (chunk > to - from)
-			chunk = to - from;
-		const char *type = "long";
-		if (from % 32 == 0 && chunk == 32)
-			type = "int";
-		else if (from % 8 == 0 && chunk == 8)
-			type = "char";
-		else if (from % 16 == 0 && chunk == 16)
-			type = "short";
-		tabs(d, f, indent);
-		fprintf(f, "%s: %llu;\n", type, (unsigned long long)chunk);
-		from += chunk;
+	if (at > cur && at <= next) {
+		if (in_bitfield || (at == next && round_up(cur, next_align * 8) != at) ||
+		    (at != next && next - at <= at - cur)) {
+			fprintf(d->out, "\n");
+			tabs(d, lvl);
+			fprintf(d->out, "%s: %lld;", type, in_bitfield ? (long long)(at - cur) : 0LL);
+		}
+		cur = at;
+	}
+	while (cur < next && spend(d)) {
+		int64_t left = next - cur;
+		if (left >= bits) {
+			fprintf(d->out, "\n");
+			tabs(d, lvl);
+			fprintf(d->out, "%s: %d;", type, bits);
+			cur += bits;
+			continue;
+		}
+		for (int i = (int)(sizeof(pads) / sizeof(pads[0])) - 1; i >= 0; i--) {
+			if (pads[i].bits < left)
+				continue;
+			fprintf(d->out, "\n");
+			tabs(d, lvl);
+			fprintf(d->out, "%s: %lld;", pads[i].name, (long long)left);
+			cur += left;
+			break;
+		}
 	}
 }
 
-/* ---- printing ------------------------------------------------------------- */
+/* ---- declarations ---------------------------------------------------------- */
 
-static void print_struct_body(struct cdump *d, FILE *f, uint32_t id, int indent, int depth)
+static void emit_type_decl(struct cdump *d, uint32_t id, const char *fname, int lvl, int depth);
+
+/* The part of d->stack one declarator works on: [start, start + cnt). */
+struct chain {
+	uint32_t start, cnt;
+};
+
+static uint32_t chain_top(struct cdump *d, const struct chain *c)
+{
+	return d->stack[c->start + c->cnt - 1];
+}
+
+static void print_struct_fwd(struct cdump *d, uint32_t id)
 {
 	const struct btf_type *t = T(d, id);
-	bool is_union = bee_btf_kind(t) == BTF_KIND_UNION;
-	fprintf(f, "%s", is_union ? "union" : "struct");
-	if (t->name_off)
-		fprintf(f, " %s", cname(d, id));
-	if (d->visiting[id] || depth > MAX_DEPTH) {
-		/* An anonymous type containing itself: only fuzzed BTF does this. */
-		fprintf(f, " {}");
-		return;
-	}
-	d->visiting[id] = 1;
-	fprintf(f, " {\n");
-	(void)align_of(d, id, depth);
-	bool packed = d->packed[id] == 2;
-	uint64_t cur = 0;
-	for (unsigned i = 0; i < bee_btf_vlen(t); i++) {
-		const struct btf_member *m = &bee_btf_members(t)[i];
-		uint32_t off = bee_btf_member_bit_offset(t, i), bf;
-		uint32_t bits = member_bits(d, t, i, &bf);
-		if (!is_union) {
-			uint64_t natural = cur;
-			if (!bf && !packed) {
-				uint64_t a = align_of(d, m->type, depth + 1) * 8ull;
-				natural = (cur + a - 1) / a * a;
-			}
-			if (off > natural || (bf && off > cur))
-				emit_padding(d, f, cur, off, indent + 1);
-		}
-		tabs(d, f, indent + 1);
-		emit_decl(d, f, m->type, bee_btf_str(d->btf, m->name_off), indent + 1, depth + 1);
-		if (bf)
-			fprintf(f, ": %u", bf);
-		fprintf(f, ";\n");
-		uint64_t end = (uint64_t)off + bits;
-		if (is_union ? end > cur : true)
-			cur = is_union ? (end > cur ? end : cur) : end;
-	}
-	if (!is_union) {
-		uint64_t a = packed ? 8 : align_of(d, id, depth) * 8ull;
-		uint64_t natural = (cur + a - 1) / a * a;
-		if ((uint64_t)t->size * 8 > natural)
-			emit_padding(d, f, cur, (uint64_t)t->size * 8, indent + 1);
-	}
-	tabs(d, f, indent);
-	fprintf(f, "}");
-	if (packed)
-		fprintf(f, " __attribute__((packed))");
-	d->visiting[id] = 0;
+	fprintf(d->out, "%s%s%s", bee_btf_kind(t) == BTF_KIND_UNION ? "union" : "struct",
+		t->name_off ? " " : "", tag_name(d, id));
 }
 
-static void print_enum_body(struct cdump *d, FILE *f, uint32_t id, int indent)
+static void print_fwd_def(struct cdump *d, uint32_t id)
+{
+	fprintf(d->out, "%s %s", bee_btf_kflag(T(d, id)) ? "union" : "struct", tag_name(d, id));
+}
+
+static void print_struct_def(struct cdump *d, uint32_t id, int lvl, int depth)
+{
+	const struct btf_type *t = T(d, id);
+	bool is_struct = bee_btf_kind(t) == BTF_KIND_STRUCT;
+	unsigned vlen = bee_btf_vlen(t);
+	fprintf(d->out, "%s%s%s {", is_struct ? "struct" : "union", t->name_off ? " " : "",
+		tag_name(d, id));
+	if (d->st[id].body_open || depth > PRINT_MAX_DEPTH) {
+		fprintf(d->out, "}"); /* contains itself: only crafted BTF does this */
+		return;
+	}
+	d->st[id].body_open = true;
+	bool packed = is_struct && struct_packed(d, id);
+	unsigned align = packed ? 1 : align_of(d, id, 0);
+	int64_t off = 0;
+	bool prev_bitfield = false;
+	for (unsigned i = 0; i < vlen; i++) {
+		const struct btf_member *m = &bee_btf_members(t)[i];
+		uint32_t bf = bee_btf_member_bitfield_size(t, i);
+		int64_t m_off = bee_btf_member_bit_offset(t, i);
+		unsigned m_align = packed ? 1 : align_of(d, m->type, 0);
+		emit_padding(d, off, m_off, m_align, prev_bitfield && bf, lvl + 1);
+		fprintf(d->out, "\n");
+		tabs(d, lvl + 1);
+		emit_type_decl(d, m->type, str_at(d, m->name_off), lvl + 1, depth + 1);
+		if (bf) {
+			fprintf(d->out, ": %u", bf);
+			off = m_off + bf;
+			prev_bitfield = true;
+		} else {
+			long long sz = bee_btf_resolve_size(d->btf, m->type);
+			off = m_off + (sz > 0 ? sz : 0) * 8;
+			prev_bitfield = false;
+		}
+		fprintf(d->out, ";");
+	}
+	if (is_struct)
+		emit_padding(d, off, (int64_t)t->size * 8, align, false, lvl + 1);
+	if (vlen || t->size) {
+		fprintf(d->out, "\n");
+		tabs(d, lvl);
+	}
+	fprintf(d->out, "}");
+	if (packed)
+		fprintf(d->out, " __attribute__((packed))");
+	d->st[id].body_open = false;
+}
+
+/*
+ * Would C give this enum its BTF size without help?  C picks 4 bytes
+ * unless a value needs 8.
+ */
+static bool enum_needs_mode(struct cdump *d, uint32_t id)
+{
+	const struct btf_type *t = T(d, id);
+	if (t->size == 4)
+		return false;
+	if (t->size != 8)
+		return true;
+	bool fits_u32 = true, fits_s32 = true;
+	for (unsigned i = 0; i < bee_btf_vlen(t); i++) {
+		struct bee_btf_enum_info e;
+		if (bee_btf_enum_value(d->btf, id, i, &e))
+			continue;
+		int64_t s = (int64_t)e.uval;
+		if (e.is_signed ? s < 0 || s > UINT32_MAX : e.uval > UINT32_MAX)
+			fits_u32 = false;
+		if (e.is_signed ? s < INT32_MIN || s > INT32_MAX : e.uval > INT32_MAX)
+			fits_s32 = false;
+	}
+	return fits_u32 || fits_s32;
+}
+
+static void print_enum_def(struct cdump *d, uint32_t id, int lvl)
 {
 	const struct btf_type *t = T(d, id);
 	bool is64 = bee_btf_kind(t) == BEE_BTF_KIND_ENUM64;
-	fprintf(f, "enum");
-	if (t->name_off)
-		fprintf(f, " %s", cname(d, id));
-	if (!bee_btf_vlen(t))
+	unsigned vlen = bee_btf_vlen(t);
+	fprintf(d->out, "enum%s%s", t->name_off ? " " : "", tag_name(d, id));
+	if (!vlen)
 		return; /* a forward-declared enum: "enum x;" */
-	fprintf(f, " {\n");
-	for (unsigned i = 0; i < bee_btf_vlen(t); i++) {
+	fprintf(d->out, " {");
+	for (unsigned i = 0; i < vlen; i++) {
 		struct bee_btf_enum_info e;
-		bee_btf_enum_value(d->btf, id, i, &e);
-		uint32_t n = ns_count(&d->idents, e.name);
-		tabs(d, f, indent + 1);
-		fprintf(f, "%s", e.name);
-		if (n > 1)
-			fprintf(f, "___%u", n);
+		if (bee_btf_enum_value(d->btf, id, i, &e))
+			continue;
+		/* Enumerators share typedefs' namespace, numbered as they print. */
+		uint32_t dups = ns_count(&d->idents, e.name);
+		fprintf(d->out, "\n");
+		tabs(d, lvl + 1);
+		fprintf(d->out, "%s", e.name);
+		if (dups > 1)
+			fprintf(d->out, "___%u", dups);
 		if (e.is_signed)
-			fprintf(f, " = %lld%s,\n", (long long)e.uval, is64 ? "LL" : "");
+			fprintf(d->out, " = %lld%s,", (long long)e.uval, is64 ? "LL" : "");
 		else
-			fprintf(f, " = %llu%s,\n", (unsigned long long)e.uval, is64 ? "ULL" : "");
+			fprintf(d->out, " = %llu%s,", (unsigned long long)e.uval, is64 ? "ULL" : "");
 	}
-	tabs(d, f, indent);
-	fprintf(f, "}");
-	/* Keep the BTF's size: C would pick 4 bytes for small values. */
+	fprintf(d->out, "\n");
+	tabs(d, lvl);
+	fprintf(d->out, "}");
+	/*
+	 * Keep the BTF's size where C would pick another: bpftool 7.1 prints
+	 * none of these (newer ones print mode(byte) too); vmlinux and the
+	 * objects only ever need the first.
+	 */
+	if (!enum_needs_mode(d, id))
+		return;
 	if (t->size == 1)
-		fprintf(f, " __attribute__((mode(byte)))");
+		fprintf(d->out, " __attribute__((mode(byte)))");
 	else if (t->size == 2)
-		fprintf(f, " __attribute__((mode(HI)))");
+		fprintf(d->out, " __attribute__((mode(HI)))");
 	else if (t->size == 8)
-		fprintf(f, " __attribute__((mode(DI)))");
+		fprintf(d->out, " __attribute__((mode(DI)))");
 }
 
-/* The base of a declaration: "int", "struct foo", or an anonymous body. */
-static void print_base(struct cdump *d, FILE *f, uint32_t id, int indent, int depth)
+/* Qualifiers right around a base type print before it: "const volatile int". */
+static void emit_mods(struct cdump *d, struct chain *c)
 {
-	const struct btf_type *t = T(d, id);
-	if (!t || id == 0) {
-		fprintf(f, "void");
+	while (c->cnt) {
+		unsigned k = K(d, chain_top(d, c));
+		if (k == BTF_KIND_VOLATILE)
+			fprintf(d->out, "volatile ");
+		else if (k == BTF_KIND_CONST)
+			fprintf(d->out, "const ");
+		else if (k == BTF_KIND_RESTRICT)
+			fprintf(d->out, "restrict ");
+		else
+			return;
+		c->cnt--;
+	}
+}
+
+/* Qualifiers on an array or a function mean nothing in C: dropped. */
+static void drop_mods(struct cdump *d, struct chain *c)
+{
+	while (c->cnt && is_mod(K(d, chain_top(d, c))))
+		c->cnt--;
+}
+
+static void emit_name(struct cdump *d, const char *fname, bool last_was_ptr)
+{
+	fprintf(d->out, "%s%s", *fname && !last_was_ptr ? " " : "", fname);
+}
+
+/*
+ * Print a declarator chain from its base outwards: the base type, then
+ * each pointer and qualifier; an array or a function closes the chain
+ * around the rest (in parentheses unless the rest is another array
+ * dimension), which is how C's inside-out declarators come out right.
+ */
+static void emit_chain(struct cdump *d, struct chain *c, const char *fname, int lvl, int depth)
+{
+	bool last_was_ptr = true; /* "(*name)": no space before a lone pointer */
+	while (c->cnt) {
+		uint32_t id = d->stack[c->start + --c->cnt];
+		if (id == 0) {
+			emit_mods(d, c);
+			fprintf(d->out, "void");
+			last_was_ptr = false;
+			continue;
+		}
+		const struct btf_type *t = T(d, id);
+		if (!t)
+			return;
+		unsigned k = bee_btf_kind(t);
+		switch (k) {
+		case BTF_KIND_INT:
+		case BTF_KIND_FLOAT:
+			emit_mods(d, c);
+			fprintf(d->out, "%s", str_at(d, t->name_off));
+			break;
+		case BTF_KIND_STRUCT:
+		case BTF_KIND_UNION:
+			emit_mods(d, c);
+			if (t->name_off)
+				print_struct_fwd(d, id);
+			else
+				print_struct_def(d, id, lvl, depth + 1);
+			break;
+		case BTF_KIND_ENUM:
+		case BEE_BTF_KIND_ENUM64:
+			emit_mods(d, c);
+			if (t->name_off)
+				fprintf(d->out, "enum %s", tag_name(d, id));
+			else
+				print_enum_def(d, id, lvl);
+			break;
+		case BTF_KIND_FWD:
+			emit_mods(d, c);
+			print_fwd_def(d, id);
+			break;
+		case BTF_KIND_TYPEDEF:
+			emit_mods(d, c);
+			fprintf(d->out, "%s", ident_name(d, id));
+			break;
+		case BTF_KIND_PTR:
+			fprintf(d->out, "%s", last_was_ptr ? "*" : " *");
+			break;
+		case BTF_KIND_VOLATILE:
+			fprintf(d->out, " volatile");
+			break;
+		case BTF_KIND_CONST:
+			fprintf(d->out, " const");
+			break;
+		case BTF_KIND_RESTRICT:
+			fprintf(d->out, " restrict");
+			break;
+		case BTF_KIND_TYPE_TAG:
+			emit_mods(d, c);
+			fprintf(d->out, " __attribute__((btf_type_tag(\"%s\")))", str_at(d, t->name_off));
+			break;
+		case BTF_KIND_ARRAY: {
+			uint32_t nelems = bee_btf_array(t)->nelems;
+			drop_mods(d, c);
+			if (!c->cnt) {
+				emit_name(d, fname, last_was_ptr);
+				fprintf(d->out, "[%u]", nelems);
+				return;
+			}
+			bool multidim = K(d, chain_top(d, c)) == BTF_KIND_ARRAY;
+			if (*fname && !last_was_ptr)
+				fprintf(d->out, " ");
+			if (!multidim)
+				fprintf(d->out, "(");
+			emit_chain(d, c, fname, lvl, depth);
+			if (!multidim)
+				fprintf(d->out, ")");
+			fprintf(d->out, "[%u]", nelems);
+			return;
+		}
+		case BTF_KIND_FUNC_PROTO: {
+			const struct btf_param *p = bee_btf_params(t);
+			unsigned vlen = bee_btf_vlen(t);
+			drop_mods(d, c);
+			if (c->cnt) {
+				fprintf(d->out, " (");
+				emit_chain(d, c, fname, lvl, depth);
+				fprintf(d->out, ")");
+			} else {
+				emit_name(d, fname, last_was_ptr);
+			}
+			fprintf(d->out, "(");
+			/* No parameters, or clang's lone void one: "(void)". */
+			if (vlen == 0 || (vlen == 1 && p[0].type == 0)) {
+				fprintf(d->out, "void)");
+				return;
+			}
+			for (unsigned i = 0; i < vlen; i++) {
+				if (i)
+					fprintf(d->out, ", ");
+				if (i == vlen - 1 && p[i].type == 0) {
+					fprintf(d->out, "...");
+					break;
+				}
+				emit_type_decl(d, p[i].type, str_at(d, p[i].name_off), lvl, depth + 1);
+			}
+			fprintf(d->out, ")");
+			return;
+		}
+		default:
+			return; /* not a declarator kind: validated BTF has none here */
+		}
+		last_was_ptr = k == BTF_KIND_PTR;
+	}
+	emit_name(d, fname, last_was_ptr);
+}
+
+/*
+ * "TYPE NAME" for type id: collect the chain of pointers, qualifiers,
+ * arrays and prototypes down to its base on d->stack, then print it.
+ * Nested declarators (parameters, inline bodies) stack above this one.
+ */
+static void emit_type_decl(struct cdump *d, uint32_t id, const char *fname, int lvl, int depth)
+{
+	if (depth > PRINT_MAX_DEPTH || !spend(d)) {
+		fprintf(d->out, "void");
+		emit_name(d, fname, false);
 		return;
 	}
-	switch (bee_btf_kind(t)) {
-	case BTF_KIND_INT:
-	case BTF_KIND_FLOAT:
-	case BTF_KIND_TYPEDEF:
-		fprintf(f, "%s", cname(d, id));
-		break;
-	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION:
-		if (t->name_off)
-			fprintf(f, "%s %s", bee_btf_kind(t) == BTF_KIND_UNION ? "union" : "struct",
-				cname(d, id));
+	uint32_t start = d->nstack;
+	for (;;) {
+		if (d->nstack - start >= CHAIN_MAX || push_u32(&d->stack, &d->nstack, &d->stack_cap, id))
+			break;
+		const struct btf_type *t = T(d, id);
+		if (id == 0 || !t)
+			break;
+		unsigned k = bee_btf_kind(t);
+		if (k == BTF_KIND_PTR || is_mod(k) || k == BTF_KIND_FUNC_PROTO)
+			id = t->type;
+		else if (k == BTF_KIND_ARRAY)
+			id = bee_btf_array(t)->type;
 		else
-			print_struct_body(d, f, id, indent, depth);
+			break;
+	}
+	struct chain c = {start, d->nstack - start};
+	emit_chain(d, &c, fname, lvl, depth);
+	d->nstack = start;
+}
+
+static bool typedef_is_builtin(struct cdump *d, uint32_t id)
+{
+	/* The compiler's own: redefining it is an error (clang's BTF carries it). */
+	return !strcmp(str_at(d, T(d, id)->name_off), "__builtin_va_list");
+}
+
+static void print_typedef_def(struct cdump *d, uint32_t id)
+{
+	const struct btf_type *t = T(d, id);
+	const char *name = ident_name(d, id);
+	/* Old GCCs describe __gnuc_va_list as a typedef of void. */
+	if (t->type == 0 && !strcmp(name, "__gnuc_va_list")) {
+		fprintf(d->out, "typedef __builtin_va_list __gnuc_va_list");
+		return;
+	}
+	fprintf(d->out, "typedef ");
+	emit_type_decl(d, t->type, name, 0, 0);
+}
+
+/* ARM SIMD's internal base types as GCC names them; C needs an alias. */
+static void emit_missing_alias(struct cdump *d, uint32_t id)
+{
+	static const char *const aliases[][2] = {
+		{"__Poly8_t", "unsigned char"},
+		{"__Poly16_t", "unsigned short"},
+		{"__Poly64_t", "unsigned long long"},
+		{"__Poly128_t", "unsigned __int128"},
+	};
+	const char *name = tag_name(d, id);
+	for (unsigned i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcmp(name, aliases[i][0]))
+			fprintf(d->out, "typedef %s %s;\n\n", aliases[i][1], name);
+}
+
+/* ---- emitting -------------------------------------------------------------- */
+
+/*
+ * Print type id and, first, what its printing needs declared: cont_id is
+ * 0 for a queued top-level definition, else the struct or typedef whose
+ * definition reached it.  A named struct reached from inside another
+ * definition before its own gets "struct X;" (not when it is the struct
+ * being defined); a typedef reached while its own target is being printed
+ * (a cycle) is printed right there.
+ */
+static void emit_type(struct cdump *d, uint32_t id, uint32_t cont_id, int depth)
+{
+	const struct btf_type *t = T(d, id);
+	if (!t)
+		return;
+	struct ctype *s = &d->st[id];
+	if (s->emit == EM_DONE || depth > WALK_MAX_DEPTH || !spend(d))
+		return;
+	unsigned k = bee_btf_kind(t);
+	bool top_level = cont_id == 0;
+	if (s->emit == EM_EMITTING) {
+		/* Met again while printing its own dependencies: a loop. */
+		if (s->fwd_emitted)
+			return;
+		if (is_composite(k)) {
+			if (id == cont_id || !t->name_off)
+				return; /* itself, or an anonymous loop no declaration breaks */
+			print_struct_fwd(d, id);
+			fprintf(d->out, ";\n\n");
+			s->fwd_emitted = true;
+		} else if (k == BTF_KIND_TYPEDEF) {
+			if (!typedef_is_builtin(d, id)) {
+				print_typedef_def(d, id);
+				fprintf(d->out, ";\n\n");
+			}
+			s->fwd_emitted = true;
+		}
+		return;
+	}
+	switch (k) {
+	case BTF_KIND_INT:
+		emit_missing_alias(d, id);
+		s->emit = EM_DONE;
 		break;
 	case BTF_KIND_ENUM:
 	case BEE_BTF_KIND_ENUM64:
-		if (t->name_off)
-			fprintf(f, "enum %s", cname(d, id));
-		else
-			print_enum_body(d, f, id, indent);
-		break;
-	case BTF_KIND_FWD:
-		fprintf(f, "%s %s", bee_btf_kflag(t) ? "union" : "struct", cname(d, id));
-		break;
-	default:
-		fprintf(f, "void");
-		break;
-	}
-}
-
-static char *concat(const char *a, const char *b, const char *c)
-{
-	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-	char *s = malloc(la + lb + lc + 1);
-	if (!s)
-		abort(); /* a declarator of a few bytes: out of memory is not recoverable here */
-	memcpy(s, a, la);
-	memcpy(s + la, b, lb);
-	memcpy(s + la + lb, c, lc + 1);
-	return s;
-}
-
-static unsigned kind_past_mods(struct cdump *d, uint32_t id)
-{
-	return K(d, bee_btf_skip_modifiers(d->btf, id));
-}
-
-static void emit_decl(struct cdump *d, FILE *f, uint32_t id, const char *inner, int indent, int depth)
-{
-	/*
-	 * Inline anonymous types and prototypes can nest exponentially in
-	 * crafted BTF (a prototype taking a pointer to itself recurses for
-	 * ever); past a depth or a budget proportional to the input, print void.
-	 */
-	if (depth > MAX_DEPTH || ++d->work > d->work_limit) {
-		fprintf(f, "void%s%s", inner && *inner ? " *" : "", inner ? inner : "");
-		return;
-	}
-	char *decl = concat(inner ? inner : "", "", "");
-	char quals[64] = "";
-	for (int steps = 0; steps < 4 * MAX_DEPTH; steps++) {
-		const struct btf_type *t = T(d, id);
-		if (!t || id == 0)
-			break;
-		unsigned k = bee_btf_kind(t);
-		char *next = NULL;
-		if (k == BTF_KIND_PTR) {
-			unsigned tk = kind_past_mods(d, t->type);
-			next = concat("*", decl, "");
-			if (tk == BTF_KIND_ARRAY || tk == BTF_KIND_FUNC_PROTO) {
-				char *p = concat("(", next, ")");
-				free(next);
-				next = p;
-			}
-		} else if (k == BTF_KIND_CONST || k == BTF_KIND_VOLATILE || k == BTF_KIND_RESTRICT) {
-			const char *q = k == BTF_KIND_CONST ? "const" : k == BTF_KIND_VOLATILE ? "volatile"
-											: "restrict";
-			unsigned tk = kind_past_mods(d, t->type);
-			if (tk == BTF_KIND_PTR)
-				next = concat(q, *decl ? " " : "", decl);
-			else if (tk != BTF_KIND_FUNC_PROTO && k != BTF_KIND_RESTRICT &&
-				 !strstr(quals, q) && strlen(quals) + strlen(q) + 2 < sizeof(quals)) {
-				strcat(quals, q);
-				strcat(quals, " ");
-			}
-		} else if (k == BTF_KIND_TYPE_TAG) {
-			/* transparent */
-		} else if (k == BTF_KIND_ARRAY) {
-			char n[24];
-			snprintf(n, sizeof(n), "[%u]", bee_btf_array(t)->nelems);
-			next = concat(decl, n, "");
-			id = bee_btf_array(t)->type;
-			free(decl);
-			decl = next;
-			continue;
-		} else if (k == BTF_KIND_FUNC_PROTO) {
-			char *params = NULL;
-			size_t plen = 0;
-			FILE *pf = open_memstream(&params, &plen);
-			if (!pf)
-				abort();
-			fputc('(', pf);
-			unsigned vlen = bee_btf_vlen(t);
-			if (!vlen)
-				fputs("void", pf);
-			for (unsigned i = 0; i < vlen; i++) {
-				const struct btf_param *p = &bee_btf_params(t)[i];
-				if (i)
-					fputs(", ", pf);
-				if (!p->type) {
-					fputs("...", pf);
-					continue;
-				}
-				emit_decl(d, pf, p->type, bee_btf_str(d->btf, p->name_off), indent, depth + 1);
-			}
-			fputc(')', pf);
-			fclose(pf);
-			next = concat(decl, params, "");
-			free(params);
-		} else {
-			break;
+		if (top_level) {
+			print_enum_def(d, id, 0);
+			fprintf(d->out, ";\n\n");
 		}
-		if (next) {
-			free(decl);
-			decl = next;
-		}
-		id = t->type;
-	}
-	fputs(quals, f);
-	print_base(d, f, id, indent, depth);
-	if (*decl)
-		fprintf(f, " %s", decl);
-	free(decl);
-}
-
-/* ---- top-level definitions ------------------------------------------------ */
-
-static void define_struct(struct cdump *d, uint32_t id)
-{
-	if (d->state[id] != ST_NONE)
-		return;
-	d->state[id] = ST_DEFINING;
-	members_dep(d, id, 0);
-	print_struct_body(d, d->out, id, 0, 0);
-	fprintf(d->out, ";\n\n");
-	d->state[id] = ST_DEFINED;
-}
-
-static void define_enum(struct cdump *d, uint32_t id)
-{
-	if (d->state[id] != ST_NONE)
-		return;
-	d->state[id] = ST_DEFINED;
-	print_enum_body(d, d->out, id, 0);
-	fprintf(d->out, ";\n\n");
-}
-
-static void define_typedef(struct cdump *d, uint32_t id)
-{
-	if (d->state[id] != ST_NONE)
-		return;
-	/* The compiler's own: redefining it is an error (clang's BTF carries it). */
-	if (!strcmp(bee_btf_name(d->btf, id), "__builtin_va_list")) {
-		d->state[id] = ST_DEFINED;
-		return;
-	}
-	d->state[id] = ST_DEFINING;
-	ptr_dep(d, T(d, id)->type, 1);
-	fprintf(d->out, "typedef ");
-	emit_decl(d, d->out, T(d, id)->type, cname(d, id), 0, 1);
-	fprintf(d->out, ";\n\n");
-	d->state[id] = ST_DEFINED;
-}
-
-static void mark_refs(struct cdump *d, uint32_t from)
-{
-	const struct btf_type *t = T(d, from);
-	unsigned k = bee_btf_kind(t);
-	uint32_t n = d->n;
-#define REF(x) do { if ((x) < n) d->referenced[x] = 1; } while (0)
-	switch (k) {
-	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION:
-		for (unsigned i = 0; i < bee_btf_vlen(t); i++)
-			REF(bee_btf_members(t)[i].type);
-		break;
-	case BTF_KIND_FUNC_PROTO:
-		REF(t->type);
-		for (unsigned i = 0; i < bee_btf_vlen(t); i++)
-			REF(bee_btf_params(t)[i].type);
-		break;
-	case BTF_KIND_ARRAY:
-		REF(bee_btf_array(t)->type);
+		s->emit = EM_DONE;
 		break;
 	case BTF_KIND_PTR:
-	case BTF_KIND_TYPEDEF:
 	case BTF_KIND_CONST:
 	case BTF_KIND_VOLATILE:
 	case BTF_KIND_RESTRICT:
 	case BTF_KIND_TYPE_TAG:
-	case BTF_KIND_VAR:
-	case BTF_KIND_FUNC:
-	case BTF_KIND_DECL_TAG:
-		REF(t->type);
+		emit_type(d, t->type, cont_id, depth + 1);
 		break;
-	case BTF_KIND_DATASEC:
+	case BTF_KIND_ARRAY:
+		emit_type(d, bee_btf_array(t)->type, cont_id, depth + 1);
+		break;
+	case BTF_KIND_FWD:
+		print_fwd_def(d, id);
+		fprintf(d->out, ";\n\n");
+		s->emit = EM_DONE;
+		break;
+	case BTF_KIND_TYPEDEF:
+		s->emit = EM_EMITTING;
+		emit_type(d, t->type, id, depth + 1);
+		if (!s->fwd_emitted && !typedef_is_builtin(d, id)) {
+			print_typedef_def(d, id);
+			fprintf(d->out, ";\n\n");
+		}
+		s->emit = EM_DONE;
+		break;
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		s->emit = EM_EMITTING;
+		if (top_level || !t->name_off) {
+			/* Its body prints: its members' types need declaring first. */
+			uint32_t inner = t->name_off ? id : cont_id;
+			for (unsigned i = 0; i < bee_btf_vlen(t); i++)
+				emit_type(d, bee_btf_members(t)[i].type, inner, depth + 1);
+		} else if (!s->fwd_emitted && id != cont_id) {
+			print_struct_fwd(d, id);
+			fprintf(d->out, ";\n\n");
+			s->fwd_emitted = true;
+		}
+		if (top_level) {
+			print_struct_def(d, id, 0, 0);
+			fprintf(d->out, ";\n\n");
+			s->emit = EM_DONE;
+		} else {
+			s->emit = EM_NONE;
+		}
+		break;
+	case BTF_KIND_FUNC_PROTO:
+		emit_type(d, t->type, cont_id, depth + 1);
 		for (unsigned i = 0; i < bee_btf_vlen(t); i++)
-			REF(bee_btf_secinfos(t)[i].type);
+			emit_type(d, bee_btf_params(t)[i].type, cont_id, depth + 1);
 		break;
 	default:
 		break;
 	}
-#undef REF
 }
 
-static int ns_init(struct namespace *ns, uint32_t n)
-{
-	uint32_t cap = 16;
-	while (cap < n * 2)
-		cap *= 2;
-	ns->slots = calloc(cap, sizeof(*ns->slots));
-	ns->mask = cap - 1;
-	return ns->slots ? 0 : -ENOMEM;
-}
-
-static int assign_names(struct cdump *d)
+/* Which types something else names; unnamed ones that nothing names print on their own. */
+static void mark_referenced(struct cdump *d)
 {
 	for (uint32_t id = 1; id < d->n; id++) {
 		const struct btf_type *t = T(d, id);
-		unsigned k = bee_btf_kind(t);
-		struct namespace *ns;
-		if (!t->name_off)
-			continue;
-		if (k == BTF_KIND_STRUCT || k == BTF_KIND_UNION || k == BTF_KIND_ENUM ||
-		    k == BEE_BTF_KIND_ENUM64)
-			ns = &d->tags;
-		else if (k == BTF_KIND_TYPEDEF)
-			ns = &d->idents;
-		else
-			continue;
-		const char *name = bee_btf_name(d->btf, id);
-		uint32_t c = ns_count(ns, name);
-		if (c > 1) {
-			size_t len = strlen(name) + 16;
-			d->names[id] = malloc(len);
-			if (!d->names[id])
-				return -ENOMEM;
-			snprintf(d->names[id], len, "%s___%u", name, c);
+		unsigned vlen = bee_btf_vlen(t);
+#define REF(x) do { if ((x) < d->n) d->st[x].referenced = true; } while (0)
+		switch (bee_btf_kind(t)) {
+		case BTF_KIND_PTR:
+		case BTF_KIND_TYPEDEF:
+		case BTF_KIND_CONST:
+		case BTF_KIND_VOLATILE:
+		case BTF_KIND_RESTRICT:
+		case BTF_KIND_TYPE_TAG:
+		case BTF_KIND_FUNC:
+		case BTF_KIND_VAR:
+		case BTF_KIND_DECL_TAG:
+			REF(t->type);
+			break;
+		case BTF_KIND_ARRAY:
+			REF(bee_btf_array(t)->index_type);
+			REF(bee_btf_array(t)->type);
+			break;
+		case BTF_KIND_STRUCT:
+		case BTF_KIND_UNION:
+			for (unsigned i = 0; i < vlen; i++)
+				REF(bee_btf_members(t)[i].type);
+			break;
+		case BTF_KIND_FUNC_PROTO: /* the parameters only, as libbpf: not the return type */
+			for (unsigned i = 0; i < vlen; i++)
+				REF(bee_btf_params(t)[i].type);
+			break;
+		case BTF_KIND_DATASEC:
+			for (unsigned i = 0; i < vlen; i++)
+				REF(bee_btf_secinfos(t)[i].type);
+			break;
+		default:
+			break;
 		}
+#undef REF
 	}
-	return 0;
 }
 
 int bee_btf_dump_c(const struct bee_btf_data *btf, FILE *out)
 {
 	struct cdump d = {.btf = btf, .out = out, .n = bee_btf_type_count(btf)};
 	int ret = -ENOMEM;
-	d.state = calloc(d.n, 1);
-	d.declared = calloc(d.n, 1);
-	d.visiting = calloc(d.n, 1);
-	d.referenced = calloc(d.n, 1);
-	d.align = calloc(d.n, 1);
-	d.packed = calloc(d.n, 1);
-	d.names = calloc(d.n, sizeof(*d.names));
-	d.dep_done = calloc(d.n, 1);
+	d.st = calloc(d.n ? d.n : 1, sizeof(*d.st));
+	d.names = calloc(d.n ? d.n : 1, sizeof(*d.names));
 	size_t raw_size;
 	bee_btf_raw(btf, &raw_size);
-	d.work_limit = (1u << 16) + 16 * (uint64_t)raw_size;
-	if (!d.state || !d.declared || !d.visiting || !d.referenced || !d.align || !d.packed || !d.names || !d.dep_done ||
-	    ns_init(&d.tags, d.n) || ns_init(&d.idents, d.n) || assign_names(&d))
+	d.work_limit = (1u << 20) + 64 * (uint64_t)raw_size;
+	if (!d.st || !d.names || ns_init(&d.tags) || ns_init(&d.idents))
 		goto out;
-	for (uint32_t id = 1; id < d.n; id++)
-		mark_refs(&d, id);
+	/* void is always there */
+	d.st[0].order = ORD_DONE;
+	d.st[0].emit = EM_DONE;
+	mark_referenced(&d);
 
 	fprintf(out, "#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n");
 	fprintf(out, "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n"
 		     "#pragma clang attribute push (__attribute__((preserve_access_index)), "
 		     "apply_to = record)\n#endif\n\n");
+	/*
+	 * Each type in id order: queue what it needs, then print the queue.
+	 * A loop C cannot express (only crafted BTF has one) leaves what was
+	 * queued to print; bpftool stops there instead.
+	 */
 	for (uint32_t id = 1; id < d.n; id++) {
-		const struct btf_type *t = T(&d, id);
-		switch (bee_btf_kind(t)) {
-		case BTF_KIND_STRUCT:
-		case BTF_KIND_UNION:
-			if (t->name_off)
-				define_struct(&d, id);
-			else if (!d.referenced[id]) {
-				members_dep(&d, id, 0);
-				print_struct_body(&d, out, id, 0, 0);
-				fprintf(out, ";\n\n");
-			}
-			break;
-		case BTF_KIND_ENUM:
-		case BEE_BTF_KIND_ENUM64:
-			if (t->name_off)
-				define_enum(&d, id);
-			else if (!d.referenced[id] && bee_btf_vlen(t)) {
-				print_enum_body(&d, out, id, 0);
-				fprintf(out, ";\n\n");
-			}
-			break;
-		case BTF_KIND_TYPEDEF:
-			define_typedef(&d, id);
-			break;
-		case BTF_KIND_FWD:
-			if (!is_named(&d, id))
-				break;
-			emit_fwd(&d, id);
-			break;
-		default:
-			break;
-		}
+		d.nqueue = 0;
+		(void)order_type(&d, id, false, 0);
+		for (uint32_t i = 0; i < d.nqueue; i++)
+			emit_type(&d, d.queue[i], 0, 0);
 	}
 	fprintf(out, "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n"
 		     "#endif /* __VMLINUX_H__ */\n");
@@ -927,13 +1188,9 @@ out:
 		for (uint32_t i = 0; i < d.n; i++)
 			free(d.names[i]);
 	free(d.names);
-	free(d.state);
-	free(d.declared);
-	free(d.visiting);
-	free(d.referenced);
-	free(d.align);
-	free(d.packed);
-	free(d.dep_done);
+	free(d.st);
+	free(d.queue);
+	free(d.stack);
 	free(d.tags.slots);
 	free(d.idents.slots);
 	return ret;

@@ -217,7 +217,7 @@ static void test_types_object(const char *dir)
 		"\tvoid (*callback)(struct everything *, const char *, ...);\n",
 		"\tint matrix[3][4];\n",
 		"\tunsigned long long d: 40;\n",
-		"\tchar *restrict buf;\n",
+		"\tchar * restrict buf;\n", /* bpftool spaces a qualifier after a pointer */
 		"\tunion {\n\t\tint as_int;\n\t\tfloat as_float;\n\t};\n",
 		"enum small {\n\tS0 = 0,\n\tS1 = 200,\n} __attribute__((mode(byte)));\n",
 		"struct node;\n",
