@@ -95,7 +95,9 @@ const struct bee_helper *bee_helper_table_find(const struct bee_helper_table *t,
  * Add bee's built-in user-space helpers that make sense without maps:
  * bpf_ktime_get_ns (5), bpf_trace_printk (6, to stderr),
  * bpf_get_prandom_u32 (7), bpf_get_smp_processor_id (8),
- * bpf_ktime_get_boot_ns (125), bpf_loop (181, through bee_run_callback).
+ * bpf_ktime_get_boot_ns (125), bpf_loop (181, through bee_run_callback),
+ * and the packet helpers of BPF_PROG_TEST_RUN (skb load/store bytes,
+ * xdp adjust head/tail/meta), which return -EINVAL outside a test run.
  */
 int bee_helper_table_add_builtins(struct bee_helper_table *t);
 

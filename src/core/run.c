@@ -68,6 +68,11 @@ static bool core_mem_check(void *user, uintptr_t addr, size_t size, bool write)
 {
 	struct bee_run_ctx *rc = user;
 	struct bee_prog *prog = rc->prog;
+	/* A test run's XDP packet: its bounds move with bpf_xdp_adjust_*, so
+	 * it is no fixed region but what the helpers say it is now. */
+	const struct bee_pkt *pkt = bee_pkt_current();
+	if (pkt && pkt->kind == BEE_PKT_XDP && bee_pkt_contains(pkt, addr, size))
+		return true;
 	for (size_t i = 0; i < prog->n_maps; i++)
 		if (map_value_ok(prog->maps[i], addr, size, write))
 			return true;
@@ -198,6 +203,11 @@ static enum ctx_kind ctx_kind_of(enum bpf_prog_type type)
 #define XDP_HEADROOM 256 /* XDP_PACKET_HEADROOM */
 #define PKT_AREA 65536   /* room for the packet, headroom and tailroom */
 #define ETH_HLEN 14
+/* The kernel's XDP test buffer is a page: data_end may grow up to its end
+ * less SKB_DATA_ALIGN(sizeof(struct skb_shared_info)), 320 bytes on
+ * x86-64 (bpf_prog_test_run_xdp, xdp_data_hard_end). */
+#define XDP_FRAME_SZ 4096
+#define XDP_TAILROOM 320
 
 struct test_env {
 	unsigned char *area;   /* below 4 GiB: MAP_32BIT */
@@ -209,11 +219,54 @@ struct test_env {
 	} ctx;
 	void *plain;           /* CTX_ARGS / CTX_PLAIN: a copy of ctx_in */
 	uint32_t plain_len;
+	struct bee_pkt pkt;    /* the packet as the helpers move it */
 };
 
 static uint32_t addr32(const void *p)
 {
 	return (uint32_t)(uintptr_t)p;
+}
+
+/*
+ * The XDP buffer of bpf_prog_test_run_xdp: a page whose first
+ * XDP_HEADROOM bytes are headroom, the kernel's struct xdp_frame at its
+ * very start.  A context passed in may carry metadata: its data field is
+ * then the metadata's length, taken from the headroom, and data_in starts
+ * with the metadata (the kernel's checks: data_meta 0, data_end the whole
+ * length, a valid metadata length that leaves the xdp_frame its room, 14
+ * bytes of packet after it).  Without metadata bee stays lenient where
+ * the kernel is not: a context's data_end is not checked, and packets
+ * shorter than 14 bytes run.  bee's own buffer is larger: a packet
+ * longer than the kernel's page (which the kernel would split into
+ * fragments) stays linear, without tailroom.
+ */
+static int xdp_env_init(struct test_env *env, uint32_t dlen, const void *data_in, bool has_ctx)
+{
+	struct xdp_md *xdp = &env->ctx.xdp;
+	uint32_t metalen = has_ctx ? xdp->data : 0;
+	if (metalen && (xdp->data_meta || xdp->data_end != dlen || metalen > dlen ||
+			dlen - metalen < ETH_HLEN || metalen % 4 || metalen > BEE_XDP_META_MAX ||
+			XDP_HEADROOM - metalen < BEE_XDP_FRAME_SIZE))
+		return -EINVAL;
+	unsigned char *meta = env->area + XDP_HEADROOM - metalen;
+	memcpy(meta, data_in, dlen);
+	unsigned char *hard_end = env->area + XDP_FRAME_SZ - XDP_TAILROOM;
+	env->pkt = (struct bee_pkt){
+		.kind = BEE_PKT_XDP,
+		.ctx = xdp,
+		.writable = true,
+		.hard_start = env->area,
+		.hard_end = meta + dlen > hard_end ? meta + dlen : hard_end,
+		.meta = meta,
+		.data = meta + metalen,
+		.end = meta + dlen,
+	};
+	xdp->data = addr32(env->pkt.data);
+	xdp->data_meta = addr32(env->pkt.meta);
+	xdp->data_end = addr32(env->pkt.end);
+	if (!xdp->ingress_ifindex)
+		xdp->ingress_ifindex = 1; /* loopback, as the kernel's test run */
+	return 0;
 }
 
 static int test_env_init(struct test_env *env, enum bpf_prog_type type, enum ctx_kind kind,
@@ -242,10 +295,12 @@ static int test_env_init(struct test_env *env, enum bpf_prog_type type, enum ctx
 		}
 		env->area = p;
 		env->data = env->area + XDP_HEADROOM;
-		memcpy(env->data, data_in, dlen);
 		env->len = dlen;
 		if (ctx_in)
 			memcpy(&env->ctx, ctx_in, clen);
+		if (kind == CTX_XDP)
+			return xdp_env_init(env, dlen, data_in, ctx_in != NULL);
+		memcpy(env->data, data_in, dlen);
 		if (kind == CTX_SKB) {
 			struct __sk_buff *skb = &env->ctx.skb;
 			bool l2 = type == BPF_PROG_TYPE_SCHED_CLS || type == BPF_PROG_TYPE_SCHED_ACT;
@@ -258,13 +313,18 @@ static int test_env_init(struct test_env *env, enum bpf_prog_type type, enum ctx
 			skb->data_meta = skb->data;
 			if (!skb->ifindex)
 				skb->ifindex = 1; /* the kernel's test runs use the loopback device */
-		} else {
-			struct xdp_md *xdp = &env->ctx.xdp;
-			xdp->data = addr32(env->data);
-			xdp->data_meta = xdp->data;
-			xdp->data_end = addr32(env->data + dlen);
-			if (!xdp->ingress_ifindex)
-				xdp->ingress_ifindex = 1; /* loopback, as the kernel's test run */
+			env->pkt = (struct bee_pkt){
+				.kind = BEE_PKT_SKB,
+				.ctx = skb,
+				.writable = l2, /* bpf_skb_store_bytes: tc only */
+				.hard_start = env->area,
+				.hard_end = env->area + PKT_AREA,
+				.meta = start,
+				.data = start,
+				.end = env->data + dlen,
+				.mac = env->data, /* eth_type_trans reset it there */
+				.net = env->data + ETH_HLEN,
+			};
 		}
 		return 0;
 	}
@@ -336,11 +396,12 @@ int bee_cmd_prog_test_run(struct bee *bee, union bpf_attr *attr)
 		ctx = &env.ctx;
 		ctx_len = kind == CTX_SKB ? sizeof(env.ctx.skb) : sizeof(env.ctx.xdp);
 		/* the packet as the program sees it: from skb->data (after the
-		 * Ethernet header for socket filters) or xdp->data */
-		unsigned char *start = (unsigned char *)(uintptr_t)(kind == CTX_SKB
-									    ? env.ctx.skb.data
-									    : env.ctx.xdp.data);
-		pkt = (struct bee_mem_region){start, (size_t)(env.data + env.len - start), true};
+		 * Ethernet header for socket filters).  An XDP packet's bounds
+		 * move (core_mem_check asks where it is now): its region is
+		 * empty, and only places ld abs/ind, which XDP may not use. */
+		unsigned char *start = env.pkt.data;
+		size_t len = kind == CTX_SKB ? (size_t)(env.pkt.end - start) : 0;
+		pkt = (struct bee_mem_region){start, len, true};
 	} else {
 		ctx = env.plain;
 		ctx_len = env.plain_len;
@@ -349,19 +410,34 @@ int bee_cmd_prog_test_run(struct bee *bee, union bpf_attr *attr)
 	uint32_t repeat = attr->test.repeat ? attr->test.repeat : 1;
 	uint64_t r0 = 0;
 	struct bee_error e;
+	/* the kernel does not reset the packet between repeats: adjustments add up */
+	struct bee_pkt *outer_pkt = bee_pkt_set_current(has_pkt ? &env.pkt : NULL);
 	uint64_t t0 = now_ns();
 	for (uint32_t i = 0; i < repeat && !err; i++)
 		err = bee_prog_run(prog, ctx, ctx_len, has_pkt ? &pkt : NULL, &r0, &e);
 	uint64_t total = now_ns() - t0;
+	bee_pkt_set_current(outer_pkt);
 	if (!err) {
 		uint64_t avg = total / repeat;
 		attr->test.duration = avg > UINT32_MAX ? UINT32_MAX : (uint32_t)avg;
 		attr->test.retval = (uint32_t)r0;
 		if (kind == CTX_SKB || kind == CTX_XDP) {
-			/* XDP may have moved data/data_end (bpf_xdp_adjust_head is
-			 * not in bee yet, so it is where it was). */
-			err = copy_out(attr->test.data_out, &attr->test.data_size_out, env.data,
-				       env.len);
+			/* XDP: from data_meta to data_end as the helpers left them,
+			 * and the context's data and data_end as offsets from
+			 * data_meta (xdp_convert_buff_to_md); an skb from its MAC
+			 * header. */
+			unsigned char *from = kind == CTX_XDP ? env.pkt.meta : env.data;
+			/* types that start after the Ethernet header get it back
+			 * zeroed (bpf_prog_test_run_skb: memset(__skb_push(...))) */
+			if (kind == CTX_SKB && env.pkt.data != env.pkt.mac)
+				memset(env.data, 0, ETH_HLEN);
+			err = copy_out(attr->test.data_out, &attr->test.data_size_out, from,
+				       (uint32_t)(env.pkt.end - from));
+			if (kind == CTX_XDP) {
+				env.ctx.xdp.data = (uint32_t)(env.pkt.data - env.pkt.meta);
+				env.ctx.xdp.data_end = (uint32_t)(env.pkt.end - env.pkt.meta);
+				env.ctx.xdp.data_meta = 0;
+			}
 			if (!err && attr->test.ctx_out)
 				err = copy_out(attr->test.ctx_out, &attr->test.ctx_size_out, &env.ctx,
 					       (uint32_t)ctx_len);

@@ -19,6 +19,7 @@
 #ifndef BEE_PLATFORM_PLATFORM_H
 #define BEE_PLATFORM_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -147,5 +148,45 @@ uint64_t bee_helper_jiffies64(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 
 /* HZ of bee's jiffies (CONFIG_HZ=250, the common distribution choice) */
 #define BEE_HZ 250
+
+/* ---- pkt.c: the packet helpers of BPF_PROG_TEST_RUN ---- */
+
+enum bee_pkt_kind { BEE_PKT_SKB, BEE_PKT_XDP };
+
+/* sizeof(struct xdp_frame), which the kernel keeps at an XDP buffer's
+ * start: data_meta and data may not move below it */
+#define BEE_XDP_FRAME_SIZE 40
+/* the longest XDP metadata: xdp_metalen_invalid() allows what fits the u8
+ * skb_shared_info.meta_len, in multiples of 4 */
+#define BEE_XDP_META_MAX 252
+
+/*
+ * A test run's packet, as the helpers see it (the kernel's sk_buff or
+ * xdp_buff, for the linear buffer BPF_PROG_TEST_RUN builds).  The core
+ * fills it in and publishes it for the run; the helpers move meta, data
+ * and end within [hard_start, hard_end) and write them back into ctx.
+ */
+struct bee_pkt {
+	enum bee_pkt_kind kind;
+	void *ctx;                 /* the program's struct __sk_buff or struct xdp_md */
+	bool writable;             /* skb: bpf_skb_store_bytes allowed (tc) */
+	unsigned char *hard_start; /* the buffer (XDP: data_hard_start) */
+	unsigned char *hard_end;   /* XDP: how far data_end may grow */
+	unsigned char *meta;       /* data_meta: metadata from here to data */
+	unsigned char *data;       /* the first byte the program sees */
+	unsigned char *end;        /* data_end */
+	unsigned char *mac;        /* skb: the MAC header (BPF_HDR_START_MAC) */
+	unsigned char *net;        /* skb: the network header (BPF_HDR_START_NET) */
+};
+
+/* Publish pkt as this thread's test-run packet (NULL: none); returns the
+ * previous one, to restore after the run. */
+struct bee_pkt *bee_pkt_set_current(struct bee_pkt *pkt);
+struct bee_pkt *bee_pkt_current(void);
+/* Is [addr, addr + size) inside the live packet, metadata included? */
+bool bee_pkt_contains(const struct bee_pkt *pkt, uintptr_t addr, size_t size);
+/* Register the packet helpers with their kernel prototypes (called by
+ * bee_helper_table_add_builtins). */
+int bee_helper_table_add_pkt(struct bee_helper_table *t);
 
 #endif

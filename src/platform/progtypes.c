@@ -190,19 +190,24 @@ static const struct bee_ctx_field btf_args_fields[] = {
 	BASE_HELPERS, BPF_FUNC_probe_read, BPF_FUNC_probe_read_str,                      \
 	BPF_FUNC_perf_event_output
 
-/* Helpers bee's verifier knows by prototype only (the kernel's; bee's
- * user-space target does not provide them yet): send_signal, skb load and
- * store bytes, xdp_adjust_head, socket lookup and release.  Programs using them verify against their
- * type's rules; bee itself cannot run them. */
+/* The packet helpers (src/platform/pkt.c: skb load and store bytes, XDP
+ * head, tail and metadata adjustments) run in bee's test runs.  The
+ * verifier also knows some helpers by prototype only (bee's user-space
+ * target does not provide them): send_signal, socket lookup and release.
+ * Programs using those verify against their type's rules; bee itself
+ * cannot run them. */
 static const int32_t skb_helpers[] = {BASE_HELPERS, BPF_FUNC_perf_event_output,
-				      BPF_FUNC_skb_load_bytes};
+				      BPF_FUNC_skb_load_bytes, BPF_FUNC_skb_load_bytes_relative};
 static const int32_t tc_helpers[] = {BASE_HELPERS, BPF_FUNC_perf_event_output,
-				     BPF_FUNC_skb_load_bytes, BPF_FUNC_skb_store_bytes,
-				     BPF_FUNC_sk_lookup_tcp, BPF_FUNC_sk_lookup_udp,
-				     BPF_FUNC_sk_release};
-static const int32_t cgroup_skb_helpers[] = {BASE_HELPERS, BPF_FUNC_perf_event_output};
+				     BPF_FUNC_skb_load_bytes, BPF_FUNC_skb_load_bytes_relative,
+				     BPF_FUNC_skb_store_bytes, BPF_FUNC_sk_lookup_tcp,
+				     BPF_FUNC_sk_lookup_udp, BPF_FUNC_sk_release};
+static const int32_t cgroup_skb_helpers[] = {BASE_HELPERS, BPF_FUNC_perf_event_output,
+					     BPF_FUNC_skb_load_bytes,
+					     BPF_FUNC_skb_load_bytes_relative};
 static const int32_t xdp_helpers[] = {BASE_HELPERS, BPF_FUNC_perf_event_output,
-				      BPF_FUNC_xdp_adjust_head, BPF_FUNC_sk_lookup_tcp,
+				      BPF_FUNC_xdp_adjust_head, BPF_FUNC_xdp_adjust_tail,
+				      BPF_FUNC_xdp_adjust_meta, BPF_FUNC_sk_lookup_tcp,
 				      BPF_FUNC_sk_lookup_udp, BPF_FUNC_sk_release};
 static const int32_t tracing_helpers[] = {TRACING_HELPERS};
 

@@ -22,7 +22,10 @@
  *
  * Programs free of all four (constant returns, pure arithmetic, global
  * data through BPF_PSEUDO_MAP_VALUE) must be identical; for the others the
- * test prints the first difference and why it is expected.
+ * test prints the first difference and why it is expected.  That the
+ * instructions bee's loader gives the kernel are, before the verifier,
+ * exactly libbpf's, and that bee's own xlated dump is exactly those, is
+ * kernel/diff_libbpf's job.
  *
  * Exits 0 when everything required agrees, 1 on a difference, 77 (SKIP,
  * with the reason) without bpf() or without the clang-built objects.
@@ -61,6 +64,7 @@ static const char *const objects[] = {
 	"c_map_legacy", "c_map_resize", "c_glob_data", "c_glob_rodata", "c_glob_bss",
 	"c_glob_custom", "c_glob_strings", "c_glob_printk", "c_sub_static", "c_sub_global",
 	"c_cb_loop", "c_cb_foreach", "c_loop_bounded", "c_atomic_add", "c_atomic_fetch",
+	"c_pkt_helpers",
 };
 
 /* Programs whose xlated code the kernel leaves alone. */

@@ -1861,9 +1861,22 @@ static bool uses_callbacks(const struct prog *p)
 	return false;
 }
 
+/* Does the program call a helper that moves the packet's bounds
+ * (bpf_xdp_adjust_head/tail/meta)?  Then data_end - data may change. */
+static bool resizes_packet(const struct prog *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].code == (BPF_JMP | BPF_CALL) && p->v[i].src_reg == 0 &&
+		    (p->v[i].imm == BPF_FUNC_xdp_adjust_head || p->v[i].imm == BPF_FUNC_xdp_adjust_tail ||
+		     p->v[i].imm == BPF_FUNC_xdp_adjust_meta))
+			return true;
+	return false;
+}
+
 /* The inputs of one run and what came out. */
 struct run_io {
-	uint8_t pkt_in[MAX_PKT], pkt_out[MAX_PKT], base_pkt_out[MAX_PKT];
+	/* out: room for what bpf_xdp_adjust_head/meta/tail may add (a page) */
+	uint8_t pkt_in[MAX_PKT], pkt_out[MAX_PKT + 4096], base_pkt_out[MAX_PKT + 4096];
 	uint32_t pkt_len;
 	uint8_t ctx_in[65536], ctx_out[65536], base_ctx_out[65536];
 	uint32_t ctx_len;
@@ -1920,7 +1933,7 @@ static int test_run(int fd, const struct ptype *t, uint8_t *pkt_out, uint8_t *ct
 		o.data_in = io.pkt_in;
 		o.data_size_in = io.pkt_len;
 		o.data_out = pkt_out;
-		o.data_size_out = MAX_PKT;
+		o.data_size_out = (uint32_t)sizeof(io.pkt_out);
 	}
 	(void)t;
 	if (io.ctx_len) {
@@ -2014,7 +2027,7 @@ static enum outcome run_once(const struct prog *p, const struct ptype *t, int fd
 			f->code = -EACCES;
 			return RUN_FAULT;
 		}
-		if (t->skb || t->xdp) {
+		if ((t->skb || t->xdp) && !resizes_packet(p)) {
 			uint32_t d0, d1, b0, b1;
 			size_t od = t->skb ? offsetof(struct __sk_buff, data) : offsetof(struct xdp_md, data);
 			size_t oe = t->skb ? offsetof(struct __sk_buff, data_end)
