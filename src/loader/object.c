@@ -440,6 +440,35 @@ static const char *kconfig_value(const struct bee_object *obj, const char *name)
 	return NULL;
 }
 
+/* The alignment of a .kconfig value of BTF type t (0: none) and size sz,
+ * as a C compiler lays it out: an array's is its element's. */
+static uint32_t kconfig_align(const struct bee_btf_data *btf, uint32_t t, long long sz)
+{
+	for (int depth = 0; btf && t && depth < 32; depth++) {
+		t = bee_btf_skip_modifiers_typedefs(btf, t);
+		const struct btf_type *bt = bee_btf_type_by_id(btf, t);
+		if (!bt || bee_btf_kind(bt) != BTF_KIND_ARRAY)
+			break;
+		t = bee_btf_array(bt)->type;
+		sz = bee_btf_resolve_size(btf, t);
+	}
+	return sz >= 8 ? 8 : sz >= 4 ? 4 : sz >= 2 ? 2 : 1;
+}
+
+/* libbpf's order of .kconfig values: alignment descending, then size
+ * ascending, then name, so that both loaders place each at the same
+ * offset (externs of any other kind sort after them). */
+static int kconfig_cmp(const void *pa, const void *pb)
+{
+	const struct oextern *a = *(const struct oextern *const *)pa;
+	const struct oextern *b = *(const struct oextern *const *)pb;
+	if (a->align != b->align)
+		return a->align > b->align ? -1 : 1;
+	if (a->size != b->size)
+		return a->size < b->size ? -1 : 1;
+	return strcmp(a->sym->name, b->sym->name);
+}
+
 static int collect_externs(struct bee_object *obj)
 {
 	const struct bee_elf *elf = obj->elf;
@@ -447,9 +476,12 @@ static int collect_externs(struct bee_object *obj)
 	if (!n)
 		return 0;
 	obj->externs = calloc(n, sizeof(*obj->externs));
-	if (!obj->externs)
+	struct oextern **order = calloc(n, sizeof(*order));
+	if (!obj->externs || !order) {
+		free(order);
 		return -ENOMEM;
-	uint32_t kconfig_size = 0;
+	}
+	size_t nk = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct oextern *e = &obj->externs[obj->nr_externs++];
 		e->sym = bee_elf_extern(elf, i);
@@ -468,12 +500,19 @@ static int collect_externs(struct bee_object *obj)
 		long long sz = t && obj->btf ? bee_btf_resolve_size(obj->btf, t) : 4;
 		if (sz <= 0 || sz > 8)
 			sz = sz > 8 ? sz : 4;
-		uint32_t align = sz >= 8 ? 8 : sz >= 4 ? 4 : sz >= 2 ? 2 : 1;
-		kconfig_size = (kconfig_size + align - 1) & ~(align - 1);
-		e->off = kconfig_size;
 		e->size = (uint32_t)sz;
-		kconfig_size += (uint32_t)sz;
+		e->align = kconfig_align(t ? obj->btf : NULL, t, sz);
+		order[nk++] = e;
 	}
+	qsort(order, nk, sizeof(*order), kconfig_cmp);
+	uint32_t kconfig_size = 0;
+	for (size_t i = 0; i < nk; i++) {
+		struct oextern *e = order[i];
+		kconfig_size = (kconfig_size + e->align - 1) & ~(e->align - 1);
+		e->off = kconfig_size;
+		kconfig_size += e->size;
+	}
+	free(order);
 	if (!kconfig_size)
 		return 0;
 	struct bee_object_map *m;
@@ -494,6 +533,107 @@ static int collect_externs(struct bee_object *obj)
 	return m->name && m->image ? 0 : -ENOMEM;
 }
 
+/* What a .kconfig extern's type lets it hold (libbpf's classes). */
+enum kcfg_kind { KCFG_UNSUPPORTED, KCFG_BOOL, KCFG_TRISTATE, KCFG_CHAR, KCFG_INT, KCFG_STRING };
+
+static enum kcfg_kind kconfig_kind(const struct bee_btf_data *btf, uint32_t t, bool *is_signed)
+{
+	*is_signed = false;
+	if (!btf || !t)
+		return KCFG_INT; /* no BTF: a number, as before BTF existed */
+	t = bee_btf_skip_modifiers_typedefs(btf, t);
+	const struct btf_type *bt = bee_btf_type_by_id(btf, t);
+	if (!bt)
+		return KCFG_UNSUPPORTED;
+	if (bee_btf_kind(bt) == BTF_KIND_INT) {
+		uint32_t enc = BTF_INT_ENCODING(bee_btf_int_data(bt));
+		*is_signed = enc & BTF_INT_SIGNED;
+		if (enc & BTF_INT_BOOL)
+			return bt->size == 1 ? KCFG_BOOL : KCFG_UNSUPPORTED;
+		if (bt->size == 1)
+			return KCFG_CHAR;
+		return bt->size == 2 || bt->size == 4 || bt->size == 8 ? KCFG_INT : KCFG_UNSUPPORTED;
+	}
+	if (bee_btf_kind(bt) == BTF_KIND_ENUM) {
+		const char *name = bee_btf_name(btf, t);
+		return name && !strcmp(name, "libbpf_tristate") ? KCFG_TRISTATE : KCFG_UNSUPPORTED;
+	}
+	if (bee_btf_kind(bt) == BTF_KIND_ARRAY) {
+		uint32_t el = bee_btf_skip_modifiers_typedefs(btf, bee_btf_array(bt)->type);
+		const struct btf_type *et = bee_btf_type_by_id(btf, el);
+		return et && bee_btf_kind(et) == BTF_KIND_INT && et->size == 1 ? KCFG_STRING
+										 : KCFG_UNSUPPORTED;
+	}
+	return KCFG_UNSUPPORTED;
+}
+
+/*
+ * One .kconfig value from its text, with libbpf's rules: y/n/m for bool
+ * (not m), tristate and char externs (a char holds the letter); a number
+ * for an integer (or char) that holds it; a quoted string for a char
+ * array, cut to fit with its NUL.
+ */
+static int kconfig_set(struct bee_object *obj, const struct oextern *e, const char *s,
+		       uint8_t *dst)
+{
+	const char *name = e->sym->name;
+	bool sgn;
+	enum kcfg_kind k = kconfig_kind(obj->btf, e->btf_type, &sgn);
+	if (k == KCFG_UNSUPPORTED)
+		return obj_err(obj, -EINVAL, "kconfig extern %s: its type is not bool, tristate, "
+					     "char, an integer or a char array", name);
+	if ((s[0] == 'y' || s[0] == 'n' || s[0] == 'm') && !s[1]) {
+		if (k == KCFG_CHAR) {
+			dst[0] = (uint8_t)s[0];
+			return 0;
+		}
+		if (k != KCFG_BOOL && k != KCFG_TRISTATE)
+			return obj_err(obj, -EINVAL, "kconfig extern %s: value '%s' implies bool, "
+						     "tristate or char type", name, s);
+		if (k == KCFG_BOOL && s[0] == 'm')
+			return obj_err(obj, -EINVAL, "kconfig extern %s: value 'm' for a bool",
+				       name);
+		uint32_t v = s[0] == 'y' ? 1 : s[0] == 'm' ? 2 : 0;
+		memcpy(dst, &v, e->size < 4 ? e->size : 4); /* little-endian host */
+		return 0;
+	}
+	if (s[0] == '"') {
+		size_t n = strlen(s);
+		if (k != KCFG_STRING)
+			return obj_err(obj, -EINVAL, "kconfig extern %s: a string for a value that is "
+						     "not a char array", name);
+		if (n < 2 || s[n - 1] != '"')
+			return obj_err(obj, -EINVAL, "kconfig extern %s: unterminated string %s",
+				       name, s);
+		n -= 2;
+		if (n >= e->size)
+			n = e->size - 1;
+		memcpy(dst, s + 1, n);
+		dst[n] = 0;
+		return 0;
+	}
+	if (k != KCFG_INT && k != KCFG_CHAR)
+		return obj_err(obj, -EINVAL, "kconfig extern %s: value '%s' implies an integer type",
+			       name, s);
+	char *end;
+	errno = 0;
+	uint64_t v = strtoull(s, &end, 0);
+	if (errno || end == s || *end)
+		return obj_err(obj, -EINVAL, "kconfig extern %s: value '%s' is not y/n/m, a number "
+					     "or a string", name, s);
+	/* the number must fit the integer, as a signed or unsigned value */
+	if (e->size < 8) {
+		unsigned bits = e->size * 8;
+		uint64_t hi = v >> (bits - 1);
+		bool fits = sgn ? (hi == 0 || hi == (~0ull >> (bits - 1))) : (v >> bits) == 0;
+		if (!fits)
+			return obj_err(obj, -ERANGE, "kconfig extern %s: value '%s' does not fit "
+						     "%u bytes", name, s, e->size);
+	}
+	memcpy(dst, &v, e->size); /* little-endian host */
+	return 0;
+}
+
 /* Fill the .kconfig image: known values, zero for weak unknowns. */
 static int fill_kconfig(struct bee_object *obj)
 {
@@ -505,40 +645,20 @@ static int fill_kconfig(struct bee_object *obj)
 		struct oextern *e = &obj->externs[i];
 		if (!e->kconfig || !km)
 			continue;
-		uint64_t v = 0;
 		const char *name = e->sym->name;
 		const char *s;
+		uint8_t *dst = km->image + e->off;
 		if (!strcmp(name, "LINUX_KERNEL_VERSION")) {
-			v = obj->kern_version ? obj->kern_version : host_kernel_version();
+			uint64_t v = obj->kern_version ? obj->kern_version : host_kernel_version();
+			memcpy(dst, &v, e->size < 8 ? e->size : 8); /* little-endian host */
 		} else if ((s = kconfig_value(obj, name))) {
-			if (!strcmp(s, "y"))
-				v = 1;
-			else if (!strcmp(s, "m"))
-				v = 2;
-			else if (!strcmp(s, "n"))
-				v = 0;
-			else {
-				char *end;
-				v = strtoull(s, &end, 0);
-				if (*end)
-					return obj_err(obj, -EINVAL, "kconfig extern %s: value '%s' is "
-								     "not y/n/m or a number", name, s);
-			}
-		} else if (e->weak) {
-			v = 0;
-		} else {
+			int err = kconfig_set(obj, e, s, dst);
+			if (err)
+				return err;
+		} else if (!e->weak) {
 			return obj_err(obj, -ESRCH, "kconfig extern %s: value unknown (strong extern; "
 						    "declare it __weak or give it in opts.kconfig)", name);
 		}
-		/* char-typed tristates read 'y'/'m'/'n', as libbpf stores them */
-		if (e->size == 1 && obj->btf && e->btf_type) {
-			struct bee_btf_type_info ti;
-			uint32_t id = bee_btf_skip_modifiers_typedefs(obj->btf, e->btf_type);
-			if (!bee_btf_type(obj->btf, id, &ti) && ti.kind == BTF_KIND_INT &&
-			    (ti.int_encoding & BTF_INT_CHAR) && (s = kconfig_value(obj, name)))
-				v = (unsigned char)s[0];
-		}
-		memcpy(km->image + e->off, &v, e->size); /* little-endian host */
 		e->resolved = true;
 	}
 	return 0;

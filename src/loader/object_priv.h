@@ -81,6 +81,7 @@ struct oextern {
 	bool kconfig, weak, is_func;
 	uint32_t btf_type;   /* the VAR's or FUNC's type in local BTF (0 without BTF) */
 	uint32_t off, size;  /* kconfig: place in the .kconfig map */
+	uint32_t align;      /* kconfig: the value's alignment */
 	bool resolved;       /* kconfig: value known; ksym: found in the target */
 	uint32_t ksym_btf_id; /* ksym in the target's BTF */
 };

@@ -32,6 +32,9 @@ typedef _Bool bool;
 #define __ksym __attribute__((section(".ksyms")))
 #define __kconfig __attribute__((section(".kconfig")))
 #define __weak __attribute__((weak))
+
+/* A tristate CONFIG_ value (y, n or m), as libbpf names the type. */
+enum libbpf_tristate { TRI_NO = 0, TRI_YES = 1, TRI_MODULE = 2 };
 #define __always_inline inline __attribute__((always_inline))
 #define __noinline __attribute__((noinline))
 
