@@ -218,6 +218,9 @@ int bee_map_lookup_and_delete(struct bee *bee, int fd, const void *key, void *va
 int bee_map_delete(struct bee *bee, int fd, const void *key);
 int bee_map_get_next_key(struct bee *bee, int fd, const void *key, void *next_key);
 int bee_map_freeze(struct bee *bee, int fd);
+/* Whether the map fd names is frozen: 1 or 0, or a negative errno (not a
+ * map).  The kernel tells this through /proc/PID/fdinfo ("frozen:"). */
+int bee_map_frozen(struct bee *bee, int fd);
 
 struct bee_prog_load_opts {
 	size_t sz;              /* sizeof(struct bee_prog_load_opts) */

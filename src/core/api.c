@@ -116,6 +116,16 @@ int bee_map_freeze(struct bee *bee, int fd)
 	return (int)call(bee, BPF_MAP_FREEZE, &a);
 }
 
+int bee_map_frozen(struct bee *bee, int fd)
+{
+	struct bee_map *map = bee_map_get_fd(bee, fd);
+	if (!map)
+		return -EBADF;
+	int frozen = atomic_load(&map->frozen) ? 1 : 0;
+	bee_obj_put(&map->obj);
+	return frozen;
+}
+
 int bee_prog_load(struct bee *bee, enum bpf_prog_type type, const char *name, const char *license,
 		  const struct bpf_insn *insns, size_t insn_cnt,
 		  const struct bee_prog_load_opts *opts)

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/btf.h>
+
 #include "bee/bee.h"
 #include "core/core.h"
 
@@ -269,6 +271,35 @@ static int seed_from(struct bee *bee, int fd, const char *name, const char *dir)
 	return fuzz_write_file(dir, name, buf, n);
 }
 
+/* A BTF with [1] int (4 bytes, signed) and [2] u64, loaded into bee; the
+ * handle, or a negative errno. */
+static int load_small_btf(struct bee *bee)
+{
+	static const char strs[] = "\0int\0u64";
+	struct {
+		struct btf_header h;
+		uint32_t types[8];
+		char strs[sizeof(strs)];
+	} __attribute__((packed)) b;
+	memset(&b, 0, sizeof(b));
+	b.h.magic = BTF_MAGIC;
+	b.h.version = BTF_VERSION;
+	b.h.hdr_len = sizeof(b.h);
+	b.h.type_len = sizeof(b.types);
+	b.h.str_off = sizeof(b.types);
+	b.h.str_len = sizeof(strs);
+	/* name_off, info (kind << 24), size, int data (encoding << 24 | bits) */
+	uint32_t t[8] = {1, BTF_KIND_INT << 24, 4, (uint32_t)BTF_INT_SIGNED << 24 | 32,
+			 5, BTF_KIND_INT << 24, 8, 64};
+	memcpy(b.types, t, sizeof(t));
+	memcpy(b.strs, strs, sizeof(strs));
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.btf = (uint64_t)(uintptr_t)&b;
+	a.btf_size = sizeof(b);
+	return (int)bee_bpf(bee, BPF_BTF_LOAD, &a, sizeof(a));
+}
+
 static int write_seeds(const char *dir)
 {
 	fuzz_rm_tree(pin_dir, false);
@@ -291,6 +322,22 @@ static int write_seeds(const char *dir)
 	err |= seed_from(bee, q, "queue", dir);
 	int pa = bee_map_create(bee, BPF_MAP_TYPE_PROG_ARRAY, "pa", 4, 4, 4, NULL);
 	err |= seed_from(bee, pa, "prog_array", dir);
+	/* a map with BTF (the pin keeps the BTF bytes and type ids) */
+	int btf = load_small_btf(bee);
+	struct bee_map_create_opts bo = {.sz = sizeof(bo), .btf_fd = (uint32_t)btf,
+					 .btf_key_type_id = 1, .btf_value_type_id = 2};
+	int bm = btf < 0 ? btf : bee_map_create(bee, BPF_MAP_TYPE_HASH, "btfm", 4, 8, 8, &bo);
+	uint32_t bk = 7;
+	uint64_t bv = 42;
+	bee_map_update(bee, bm, &bk, &bv, BPF_ANY);
+	err |= bm < 0 || seed_from(bee, bm, "btf_map", dir);
+	/* a hash of maps with one inner array */
+	int inner = bee_map_create(bee, BPF_MAP_TYPE_ARRAY, "inner", 4, 8, 2, NULL);
+	struct bee_map_create_opts mo = {.sz = sizeof(mo), .inner_map_fd = (uint32_t)inner};
+	int mim = bee_map_create(bee, BPF_MAP_TYPE_HASH_OF_MAPS, "mim", 4, 4, 4, &mo);
+	uint32_t mk = 1, mv = (uint32_t)inner;
+	bee_map_update(bee, mim, &mk, &mv, BPF_ANY);
+	err |= mim < 0 || seed_from(bee, mim, "map_of_maps", dir);
 	static const struct bpf_insn prog[] = {
 		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 2},
 		{.code = BPF_JMP | BPF_EXIT},

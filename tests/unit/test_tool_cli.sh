@@ -131,6 +131,16 @@ ok pop map pop pinned q
 has pop '^value: 05 00 00 00$'
 ok freeze map freeze pinned m
 err frozen map update pinned m key 3 0 0 0 value 0 0 0 0 0 0 0 0
+# bpftool: "frozen" after the sizes (alone without BTF), "frozen":1 in JSON
+ok fshow map show pinned m
+has fshow "^	frozen$"
+ok jfshow -j map show pinned m
+has jfshow '"bytes_memlock":[0-9]+,"frozen":1\}$'
+ok jqshow -j map show pinned q
+has jqshow '"frozen":0\}$'
+# commands with nothing to say print null in JSON, as bpftool's
+ok jpin -j map pin pinned m /sys/fs/bpf/m_again
+has jpin '^null$'
 
 # ---- pin, loadall, btf, link ----
 ok pin prog pin id 1 /sys/fs/bpf/dir/again

@@ -334,7 +334,7 @@ static void print_value_only(const struct bpf_map_info *info, const uint8_t *val
 	printf("\n");
 }
 
-static void show_map(const struct bpf_map_info *info)
+static void show_map(const struct bpf_map_info *info, bool frozen)
 {
 	char id[24], type[48], name[48], flags[32], key[24], val[24], ent[32], mem[32];
 	char mname[BPF_OBJ_NAME_LEN + 1] = {0};
@@ -349,9 +349,13 @@ static void show_map(const struct bpf_map_info *info)
 	uint64_t bytes = (uint64_t)info->max_entries * ((uint64_t)info->key_size + value_buf_size(info));
 	uint64_t memlock = (bytes + 4095) / 4096 * 4096 + 4096;
 	snprintf(mem, sizeof(mem), "  memlock %" PRIu64 "B", memlock);
-	char btf[32] = "";
+	/* bpftool's tail: "btf_id N" on a line of its own with "  frozen"
+	 * after it, or "frozen" alone; in JSON frozen always, then btf_id */
+	char tail[48] = "";
 	if (info->btf_id)
-		snprintf(btf, sizeof(btf), "\n\tbtf_id %u", info->btf_id);
+		snprintf(tail, sizeof(tail), "\n\tbtf_id %u%s", info->btf_id, frozen ? "  frozen" : "");
+	else if (frozen)
+		snprintf(tail, sizeof(tail), "\n\tfrozen");
 	struct tool_field f[] = {
 		{"id", TF_UINT, .u = info->id, .plain = id},
 		{"type", TF_STR, .s = tool_map_type_name(info->type), .plain = type},
@@ -361,7 +365,8 @@ static void show_map(const struct bpf_map_info *info)
 		{"bytes_value", TF_UINT, .u = info->value_size, .plain = val},
 		{"max_entries", TF_UINT, .u = info->max_entries, .plain = ent},
 		{"bytes_memlock", TF_UINT, .u = memlock, .plain = mem},
-		{"btf_id", TF_UINT, .u = info->btf_id, .plain = btf},
+		{"frozen", TF_UINT, .u = frozen, .plain = tail},
+		{"btf_id", TF_UINT, .u = info->btf_id, .plain = ""},
 	};
 	/* bpftool shows btf_id only when the map has BTF */
 	tool_print_fields(f, sizeof(f) / sizeof(f[0]) - (info->btf_id ? 0 : 1));
@@ -383,7 +388,7 @@ static int do_show(int argc, char **argv)
 			tool_err("map show: unexpected '%s'", argv[used]);
 			return 2;
 		}
-		show_map(&m.info);
+		show_map(&m.info, bee_map_frozen(bee, m.fd) == 1);
 		return 0;
 	}
 	if (tool_g.json)
@@ -395,7 +400,7 @@ static int do_show(int argc, char **argv)
 		if (fd < 0)
 			continue;
 		if (map_info(bee, fd, &info) == 0)
-			show_map(&info);
+			show_map(&info, bee_map_frozen(bee, fd) == 1);
 		bee_close(bee, fd);
 	}
 	if (tool_g.json)

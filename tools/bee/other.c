@@ -223,7 +223,7 @@ static int link_detach(int argc, char **argv)
 		return 1;
 	}
 	if (tool_g.json)
-		printf("null\n");
+		jw_null();
 	return 0;
 }
 

@@ -472,5 +472,7 @@ int tool_pin(int fd, const char *path)
 		tool_err("can't pin the object (%s): %s", path, strerror(-err));
 		return 1;
 	}
+	if (tool_g.json)
+		jw_null(); /* bpftool: a command with nothing to say prints null */
 	return 0;
 }

@@ -768,6 +768,8 @@ static int load(int argc, char **argv, bool all)
 		tool_err("%s: no program loaded", file);
 		goto out;
 	}
+	if (tool_g.json)
+		jw_null(); /* as bpftool */
 	status = 0;
 out:
 	bee_object_close(obj);
