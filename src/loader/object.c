@@ -370,8 +370,13 @@ static int collect_maps(struct bee_object *obj)
 		const struct bee_elf_section *s = bee_elf_data_section(elf, i);
 		if (!s->size || s->kind == BEE_ELF_SEC_KCONFIG)
 			continue;
-		if (s->size > UINT32_MAX)
-			return obj_err(obj, -E2BIG, "section '%s' is too large for a map", s->name);
+		/* refused here, before its image is allocated: a section
+		 * header alone (.bss has no bytes in the file) could ask for
+		 * gigabytes, and no target makes an array map that large */
+		if (s->size > OBJ_MAX_DATA_SIZE)
+			return obj_err(obj, -E2BIG, "section '%s' is too large for a map (%llu bytes, "
+						    "at most %u)", s->name,
+				       (unsigned long long)s->size, OBJ_MAX_DATA_SIZE);
 		struct bee_object_map *m;
 		if (add_map(obj, &m))
 			return -ENOMEM;
@@ -500,19 +505,29 @@ static int collect_externs(struct bee_object *obj)
 		long long sz = t && obj->btf ? bee_btf_resolve_size(obj->btf, t) : 4;
 		if (sz <= 0 || sz > 8)
 			sz = sz > 8 ? sz : 4;
+		if (sz > OBJ_MAX_DATA_SIZE) {
+			free(order);
+			return obj_err(obj, -E2BIG, "kconfig extern %s: %lld bytes, too large for "
+						    "the .kconfig map (at most %u)", name, sz,
+				       OBJ_MAX_DATA_SIZE);
+		}
 		e->size = (uint32_t)sz;
 		e->align = kconfig_align(t ? obj->btf : NULL, t, sz);
 		order[nk++] = e;
 	}
 	qsort(order, nk, sizeof(*order), kconfig_cmp);
-	uint32_t kconfig_size = 0;
+	uint64_t kconfig_size = 0; /* nk values of at most OBJ_MAX_DATA_SIZE: no overflow */
 	for (size_t i = 0; i < nk; i++) {
 		struct oextern *e = order[i];
-		kconfig_size = (kconfig_size + e->align - 1) & ~(e->align - 1);
-		e->off = kconfig_size;
+		kconfig_size = (kconfig_size + e->align - 1) & ~(uint64_t)(e->align - 1);
+		e->off = (uint32_t)kconfig_size;
 		kconfig_size += e->size;
 	}
 	free(order);
+	if (kconfig_size > OBJ_MAX_DATA_SIZE)
+		return obj_err(obj, -E2BIG, ".kconfig externs: %llu bytes together, too large for "
+					    "the .kconfig map (at most %u)",
+			       (unsigned long long)kconfig_size, OBJ_MAX_DATA_SIZE);
 	if (!kconfig_size)
 		return 0;
 	struct bee_object_map *m;
@@ -522,7 +537,7 @@ static int collect_externs(struct bee_object *obj)
 	m->name = internal_map_name(obj, ".kconfig");
 	m->def.type = BPF_MAP_TYPE_ARRAY;
 	m->def.key_size = 4;
-	m->def.value_size = (kconfig_size + 7) & ~7u;
+	m->def.value_size = (uint32_t)((kconfig_size + 7) & ~7ull);
 	m->def.max_entries = 1;
 	m->def.map_flags = BPF_F_RDONLY_PROG;
 	if (obj->btf) {

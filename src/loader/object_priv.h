@@ -15,6 +15,11 @@
 #include "btf/btf.h"
 #include "loader/elf.h"
 
+/* The largest data section (.data/.rodata/.bss) an internal map is made
+ * of: the value size limit of an array map, the kernel's
+ * KMALLOC_MAX_SIZE on x86-64 (bee's core has the same, src/maps/array.c). */
+#define OBJ_MAX_DATA_SIZE (1u << 22)
+
 enum omap_kind {
 	OMAP_BTF,     /* .maps */
 	OMAP_LEGACY,  /* maps */

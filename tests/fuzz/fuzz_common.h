@@ -1,7 +1,8 @@
 /*
- * fuzz_common.h - what the command-level fuzz targets (fuzz_bpf,
- * fuzz_pin) share: reading the input as a stream of values, buffers of
- * exact sizes for attr pointers, and temporary directories.
+ * fuzz_common.h - what the fuzz targets share: REQUIRE, and for the
+ * command-level ones (fuzz_bpf, fuzz_pin, fuzz_object) reading the input
+ * as a stream of values, buffers of exact sizes for attr pointers, and
+ * temporary directories.
  */
 #ifndef BEE_FUZZ_COMMON_H
 #define BEE_FUZZ_COMMON_H
@@ -15,6 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* A promise the code under test broke: say which and abort, so the
+ * fuzzer keeps the input. */
+#define REQUIRE(cond)                                                                  \
+	do {                                                                           \
+		if (!(cond)) {                                                         \
+			fprintf(stderr, "%s: broken promise: %s (line %d)\n", __FILE__, \
+				#cond, __LINE__);                                      \
+			abort();                                                       \
+		}                                                                      \
+	} while (0)
 
 /* The input, consumed front to back; past its end every read is zero. */
 struct fuzz_in {

@@ -15,6 +15,8 @@
  * Seed it with the clang-built objects of build/tests/objects: random
  * bytes rarely get past the ELF header.
  */
+#include "fuzz_common.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,14 +24,6 @@
 
 #include "loader/elf.h"
 
-#define REQUIRE(cond)                                                              \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "fuzz_elf: broken promise: %s (line %d)\n", \
-				#cond, __LINE__);                                  \
-			abort();                                                   \
-		}                                                                  \
-	} while (0)
 
 static volatile unsigned sink;
 

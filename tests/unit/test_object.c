@@ -15,6 +15,7 @@
  * SKIP (exit 77).
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 #include "bee/bee.h"
 #include "bee/object.h"
 #include "unit.h"
+
+#include <linux/btf.h>
 
 #ifndef BEE_TEST_OBJECTS_DIR
 #define BEE_TEST_OBJECTS_DIR ""
@@ -450,6 +453,105 @@ static void test_refused(void)
 	}
 }
 
+/* ---- hostile objects: a valid one read into memory, one field edited ---- */
+
+/* The bytes of a test object (malloc'd; NULL and a failed check if absent). */
+static uint8_t *read_obj_bytes(const char *name, size_t *size)
+{
+	FILE *f = fopen(obj_path(name), "rb");
+	uint8_t *buf = NULL;
+	long n = -1;
+	if (f && !fseek(f, 0, SEEK_END) && (n = ftell(f)) > 0 && !fseek(f, 0, SEEK_SET) &&
+	    (buf = malloc((size_t)n)) && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	if (f)
+		fclose(f);
+	CHECK(buf, "cannot read %s", obj_path(name));
+	*size = buf ? (size_t)n : 0;
+	return buf;
+}
+
+/* The section header named name in a little-endian ELF64 image (the test
+ * objects are clang's: headers inside the file, names in .shstrtab). */
+static Elf64_Shdr *elf_shdr(uint8_t *img, const char *name)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+	Elf64_Shdr *sh = (Elf64_Shdr *)(img + eh->e_shoff);
+	const char *names = (const char *)img + sh[eh->e_shstrndx].sh_offset;
+	for (unsigned i = 0; i < eh->e_shnum; i++)
+		if (!strcmp(names + sh[i].sh_name, name))
+			return &sh[i];
+	CHECK(0, "no section %s", name);
+	return NULL;
+}
+
+/* Open an edited image: it must be refused with want (an errno) and a
+ * message that contains every word of words. */
+static void expect_open_refused(const uint8_t *img, size_t size, int want,
+				const char *const *words, const char *what)
+{
+	struct bee_error err;
+	struct bee_object_open_opts o = {.sz = sizeof(o), .err = &err};
+	struct bee_object *obj = bee_object_open_mem(img, size, &o);
+	CHECK(!obj && err.code == want, "%s: open gave %p, %d (want %d): %s", what, (void *)obj,
+	      err.code, want, err.msg);
+	for (size_t i = 0; !obj && words[i]; i++)
+		CHECK(strstr(err.msg, words[i]), "%s: '%s' not in '%s'", what, words[i], err.msg);
+	bee_object_close(obj);
+}
+
+/*
+ * Sizes an object asks for without the bytes to back them: a .bss section
+ * header of 1 GiB (found by fuzz_object: a 1 GiB image allocated at open
+ * and walked), and a .kconfig char array of 1 GiB, were each allocated at
+ * open; a char array of 4 GiB - 16 wrapped the 32-bit .kconfig layout, so
+ * the map was 8 bytes and the values after the first two were written past
+ * it at load.  All are refused at open: no array map holds more than 4 MiB.
+ */
+static void test_hostile_sizes(void)
+{
+	size_t size;
+	uint8_t *img = read_obj_bytes("c_glob_bss", &size);
+	if (img) {
+		Elf64_Shdr *bss = elf_shdr(img, ".bss");
+		if (bss) {
+			bss->sh_size = 1u << 30;
+			expect_open_refused(img, size, -E2BIG,
+					    (const char *const[]){".bss", "too large", NULL}, "1 GiB .bss");
+		}
+		free(img);
+	}
+	img = read_obj_bytes("c_kconfig", &size);
+	if (img) {
+		/* CONFIG_BEE_STR is the object's only char[8]: its BTF_KIND_ARRAY
+		 * record (name 0, info ARRAY, size 0, then type, index, nelems 8) */
+		Elf64_Shdr *btf = elf_shdr(img, ".BTF");
+		uint32_t *arr = NULL;
+		for (uint64_t at = 24; btf && at + 24 <= btf->sh_size; at += 4) {
+			uint32_t *w = (uint32_t *)(img + btf->sh_offset + at);
+			if (w[0] == 0 && w[1] == (uint32_t)BTF_KIND_ARRAY << 24 && w[2] == 0 && w[5] == 8) {
+				CHECK(!arr, "two char[8] arrays in c_kconfig's BTF");
+				arr = w;
+			}
+		}
+		CHECK(arr, "no char[8] array in c_kconfig's BTF");
+		if (arr) {
+			arr[5] = 1u << 30;
+			expect_open_refused(img, size, -E2BIG,
+					    (const char *const[]){"CONFIG_BEE_STR", "too large", NULL},
+					    "1 GiB .kconfig extern");
+			/* after 18 bytes of the other externs: 2^32 + 2 bytes */
+			arr[5] = 0xfffffff0u;
+			expect_open_refused(img, size, -E2BIG,
+					    (const char *const[]){"CONFIG_BEE_STR", "too large", NULL},
+					    ".kconfig layout past 4 GiB");
+		}
+		free(img);
+	}
+}
+
 static void test_api_misc(void)
 {
 	struct bee *b = new_bee();
@@ -500,6 +602,7 @@ int main(void)
 		test_refused();
 		test_api_misc();
 	}
+	test_hostile_sizes();
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pin_dir);
 	if (system(cmd) != 0)
