@@ -180,16 +180,6 @@ void bee_obj_unregister(struct bee *bee, struct bee_obj *obj)
 	pthread_mutex_unlock(&bee->lock);
 }
 
-/* A reference to obj unless its last one is already gone. */
-static bool obj_get_unless_zero(struct bee_obj *obj)
-{
-	long c = atomic_load(&obj->refcnt);
-	while (c > 0)
-		if (atomic_compare_exchange_weak(&obj->refcnt, &c, c + 1))
-			return true;
-	return false;
-}
-
 int bee_obj_next_id(struct bee *bee, enum bee_obj_kind kind, uint32_t start, uint32_t *next)
 {
 	int ret = -ENOENT;
@@ -212,7 +202,7 @@ struct bee_obj *bee_obj_by_id(struct bee *bee, enum bee_obj_kind kind, uint32_t 
 	for (size_t i = 0; i < bee->by_id.n; i++) {
 		struct bee_obj *o = bee->by_id.v[i];
 		if (o->kind == kind && o->id == id) {
-			if (obj_get_unless_zero(o))
+			if (bee_obj_tryget(o))
 				found = o;
 			break;
 		}

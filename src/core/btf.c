@@ -19,6 +19,7 @@
 static void btf_free_deferred(void *arg)
 {
 	struct bee_btf *btf = arg;
+	bee_btf_free(btf->parsed);
 	free(btf->data);
 	free(btf);
 }
@@ -75,14 +76,16 @@ int bee_cmd_btf_load(struct bee *bee, union bpf_attr *attr)
 			snprintf(log, attr->btf_log_size, "%s\n", e.msg);
 		return e.code ? e.code : -EINVAL;
 	}
-	bee_btf_free(parsed);
 	struct bee_btf *b = calloc(1, sizeof(*b));
-	if (!b)
+	if (!b) {
+		bee_btf_free(parsed);
 		return -ENOMEM;
+	}
 	b->bee = bee;
+	b->parsed = parsed;
 	b->data = malloc(attr->btf_size);
 	if (!b->data) {
-		free(b);
+		btf_free_deferred(b);
 		return -ENOMEM;
 	}
 	memcpy(b->data, data, attr->btf_size);

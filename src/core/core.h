@@ -58,6 +58,9 @@ struct bee_btf {
 	struct bee *bee;
 	void *data;
 	uint32_t size;
+	/* data parsed and validated once, at BPF_BTF_LOAD: what map and
+	 * program loads query (read-only, shared) */
+	struct bee_btf_data *parsed;
 };
 
 struct bee_link_obj {

@@ -143,17 +143,6 @@ static int pin_bad(int err, const char *path, const char *fmt, ...)
 	return err;
 }
 
-/* A reference to obj unless it is already on its way out (a slot read in
- * a read section may hold an object whose last reference just went). */
-static bool obj_tryget(struct bee_obj *obj)
-{
-	long n = atomic_load(&obj->refcnt);
-	while (n > 0)
-		if (atomic_compare_exchange_weak(&obj->refcnt, &n, n + 1))
-			return true;
-	return false;
-}
-
 /*
  * An object's origin names it across processes: "<pid>.<ns>.<id>" of the
  * process that first pinned it.  Every pin of one object carries the same
@@ -383,7 +372,7 @@ static int save_map(struct bee *bee, FILE *f, struct bee_map *map)
 	if (map->btf) {
 		/* The core keeps no btf_vmlinux_value_type_id (it makes no
 		 * struct_ops maps): 0, as the map's info reports it. */
-		const struct bee_btf *btf = (const struct bee_btf *)map->btf;
+		const struct bee_btf *btf = map->btf;
 		fprintf(f, "btf %u %u %u %u %u\n", btf->obj.id, btf->size, map->btf_key_type_id,
 			map->btf_value_type_id, 0u);
 		int err = write_btf(f, btf);
@@ -481,7 +470,7 @@ static struct pin *pin_auto(struct bee *bee, struct bee_obj *obj)
 		free(pin);
 		return NULL;
 	}
-	if (!obj_tryget(obj)) { /* a slot's object on its way out */
+	if (!bee_obj_tryget(obj)) { /* a slot's object on its way out */
 		free(pin->path);
 		free(pin);
 		return NULL;

@@ -458,14 +458,7 @@ static int check_btf_info(struct bee *bee, struct bee_prog *prog, const union bp
 	}
 	prog->btf = (struct bee_btf *)o;
 	prog->btf_id = o->id;
-	struct bee_error e;
-	bee_error_clear(&e);
-	struct bee_btf_data *btf = bee_btf_parse(prog->btf->data, prog->btf->size, NULL, &e);
-	if (!btf) {
-		char buf[320];
-		log_write(log, "%s\n", bee_error_format(&e, NULL, buf, sizeof(buf)));
-		return e.code ? e.code : -EINVAL;
-	}
+	const struct bee_btf_data *btf = prog->btf->parsed;
 	uint32_t *subs = NULL, n_subs = 0;
 	int err = subprog_starts(prog->xlated, prog->len, log, &subs, &n_subs);
 	if (!err)
@@ -473,7 +466,6 @@ static int check_btf_info(struct bee *bee, struct bee_prog *prog, const union bp
 	if (!err)
 		err = check_line_info(prog, attr, btf, subs, n_subs, log);
 	free(subs);
-	bee_btf_free(btf);
 	return err;
 }
 
@@ -580,12 +572,10 @@ static int verify_prog(struct bee *bee, struct bee_prog *prog, const struct bpf_
 		.has_func_info = attr->func_info_cnt > 0,
 	};
 	/* Source lines for the log, from the line info checked above. */
-	struct bee_btf_data *btf = NULL;
+	const struct bee_btf_data *btf = prog->btf ? prog->btf->parsed : NULL;
 	struct bee_verify_line *lines = NULL;
-	if (log->level && prog->nr_line_info && prog->btf) {
-		btf = bee_btf_parse(prog->btf->data, prog->btf->size, NULL, NULL);
-		lines = btf ? calloc(prog->nr_line_info, sizeof(*lines)) : NULL;
-	}
+	if (log->level && prog->nr_line_info && btf)
+		lines = calloc(prog->nr_line_info, sizeof(*lines));
 	if (lines) {
 		for (uint32_t i = 0; i < prog->nr_line_info; i++) {
 			const struct bpf_line_info *l = &prog->line_info[i];
@@ -601,7 +591,6 @@ static int verify_prog(struct bee *bee, struct bee_prog *prog, const struct bpf_
 	int err = bee_verify(insns, prog->len, &vo, &res);
 	pthread_mutex_unlock(&bee->lock);
 	free(lines);
-	bee_btf_free(btf);
 	free(vm);
 	if (err)
 		return err == -ENOTSUP ? -EINVAL : err;
@@ -844,7 +833,7 @@ int bee_map_info(struct bee *bee, struct bee_map *map, union bpf_attr *attr)
 	out.max_entries = map->max_entries;
 	out.map_flags = map->map_flags;
 	memcpy(out.name, map->name, sizeof(out.name));
-	out.btf_id = map->btf_id;
+	out.btf_id = map->btf ? map->btf->obj.id : 0;
 	out.btf_key_type_id = map->btf_key_type_id;
 	out.btf_value_type_id = map->btf_value_type_id;
 	out.map_extra = map->map_extra;

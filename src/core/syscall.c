@@ -83,9 +83,8 @@ static int map_attach_btf(struct bee *bee, struct bee_map *map, const union bpf_
 		bee_obj_put(o);
 		return -EINVAL;
 	}
-	struct bee_btf *b = (struct bee_btf *)o;
-	struct bee_btf_data *btf = bee_btf_parse(b->data, b->size, NULL, NULL);
-	int err = btf ? 0 : -EINVAL;
+	const struct bee_btf_data *btf = ((struct bee_btf *)o)->parsed;
+	int err = 0;
 	uint32_t kid = attr->btf_key_type_id, vid = attr->btf_value_type_id;
 	bool array = map->type == BPF_MAP_TYPE_ARRAY || map->type == BPF_MAP_TYPE_PERCPU_ARRAY;
 	if (!err && kid) {
@@ -109,13 +108,11 @@ static int map_attach_btf(struct bee *bee, struct bee_map *map, const union bpf_
 		    bee_btf_kind(vt) != BTF_KIND_DATASEC)
 			err = -EINVAL;
 	}
-	bee_btf_free(btf);
 	if (err) {
 		bee_obj_put(o);
 		return err;
 	}
-	map->btf = o;
-	map->btf_id = o->id;
+	map->btf = (struct bee_btf *)o;
 	map->btf_key_type_id = kid;
 	map->btf_value_type_id = vid;
 	return 0;
@@ -152,7 +149,7 @@ static int cmd_map_create(struct bee *bee, union bpf_attr *attr)
 	}
 	if ((err = bee_obj_register(bee, &map->obj, map_destroy)) < 0) {
 		if (map->btf)
-			bee_obj_put(map->btf);
+			bee_obj_put(&map->btf->obj);
 		map->ops->free(map);
 		return err;
 	}
@@ -167,7 +164,7 @@ static void map_free_deferred(void *arg)
 {
 	struct bee_map *map = arg;
 	if (map->btf)
-		bee_obj_put(map->btf);
+		bee_obj_put(&map->btf->obj);
 	map->ops->free(map);
 }
 

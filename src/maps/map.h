@@ -119,9 +119,10 @@ struct bee_map {
 	unsigned ncpus;               /* per-CPU maps: how many copies */
 	char name[BPF_OBJ_NAME_LEN];
 	/* BTF of keys and values (BPF_MAP_CREATE's btf_fd and type ids): the
-	 * core checks them and holds the BTF object (one reference). */
-	uint32_t btf_id, btf_key_type_id, btf_value_type_id;
-	struct bee_obj *btf;
+	 * core checks them and holds the BTF object (one reference; its id
+	 * is the map's btf_id), NULL without. */
+	uint32_t btf_key_type_id, btf_value_type_id;
+	struct bee_btf *btf;
 	/* map-in-map: the shape every inner map must have */
 	enum bpf_map_type inner_type;
 	uint32_t inner_key_size, inner_value_size, inner_max_entries, inner_map_flags;

@@ -101,11 +101,15 @@ static struct bee_pkt *pkt_of(uint64_t ctx, enum bee_pkt_kind kind)
 	return pkt;
 }
 
-/* bpf_skb_load_bytes(skb, offset, to, len) */
-static uint64_t h_skb_load_bytes(uint64_t ctx, uint64_t offset, uint64_t to, uint64_t len,
-				 uint64_t r5)
+/*
+ * The two load-bytes helpers: n bytes from off past the header start
+ * chooses (the packet's data when start_header < 0), offsets up to
+ * max_off.  The destination is checked first, then the packet; a range
+ * outside it zeroes the destination (-EFAULT), as the kernel's do.
+ */
+static uint64_t load_bytes(uint64_t ctx, uint64_t offset, uint64_t to, uint64_t len,
+			   int64_t start_header, uint32_t max_off)
 {
-	(void)r5;
 	struct bee_pkt *pkt = pkt_of(ctx, BEE_PKT_SKB);
 	uint32_t off = (uint32_t)offset, n = (uint32_t)len;
 	void *dst = (void *)(uintptr_t)to;
@@ -113,37 +117,31 @@ static uint64_t h_skb_load_bytes(uint64_t ctx, uint64_t offset, uint64_t to, uin
 		return (uint64_t)-EFAULT;
 	if (!pkt)
 		return (uint64_t)-EINVAL;
-	size_t skb_len = (size_t)(pkt->end - pkt->data);
-	if (off > INT_MAX || (uint64_t)off + n > skb_len) {
+	const unsigned char *start = start_header < 0		     ? pkt->data
+				     : start_header == BPF_HDR_START_MAC ? pkt->mac
+				     : start_header == BPF_HDR_START_NET ? pkt->net
+									 : NULL;
+	if (!start || off > max_off || (uint64_t)off + n > (uint64_t)(pkt->end - start)) {
 		memset(dst, 0, n);
 		return (uint64_t)-EFAULT;
 	}
-	memcpy(dst, pkt->data + off, n);
+	memcpy(dst, start + off, n);
 	return 0;
+}
+
+/* bpf_skb_load_bytes(skb, offset, to, len) */
+static uint64_t h_skb_load_bytes(uint64_t ctx, uint64_t offset, uint64_t to, uint64_t len,
+				 uint64_t r5)
+{
+	(void)r5;
+	return load_bytes(ctx, offset, to, len, -1, INT_MAX);
 }
 
 /* bpf_skb_load_bytes_relative(skb, offset, to, len, start_header) */
 static uint64_t h_skb_load_bytes_relative(uint64_t ctx, uint64_t offset, uint64_t to, uint64_t len,
 					  uint64_t start_header)
 {
-	struct bee_pkt *pkt = pkt_of(ctx, BEE_PKT_SKB);
-	uint32_t off = (uint32_t)offset, n = (uint32_t)len;
-	void *dst = (void *)(uintptr_t)to;
-	if (!bee_run_mem_ok(dst, n, true))
-		return (uint64_t)-EFAULT;
-	if (!pkt)
-		return (uint64_t)-EINVAL;
-	const unsigned char *start = NULL;
-	if ((uint32_t)start_header == BPF_HDR_START_MAC)
-		start = pkt->mac;
-	else if ((uint32_t)start_header == BPF_HDR_START_NET)
-		start = pkt->net;
-	if (!start || off > 0xffff || (uint64_t)off + n > (uint64_t)(pkt->end - start)) {
-		memset(dst, 0, n);
-		return (uint64_t)-EFAULT;
-	}
-	memcpy(dst, start + off, n);
-	return 0;
+	return load_bytes(ctx, offset, to, len, (uint32_t)start_header, 0xffff);
 }
 
 /* bpf_skb_store_bytes(skb, offset, from, len, flags) */

@@ -11,6 +11,7 @@
 #define BEE_UTIL_OBJ_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,17 @@ struct bee_obj {
 static inline void bee_obj_hold(struct bee_obj *obj)
 {
 	atomic_fetch_add_explicit(&obj->refcnt, 1, memory_order_relaxed);
+}
+
+/* A reference to obj unless its last one is already gone (an object seen
+ * in a read section, or in a list, may be on its way out). */
+static inline bool bee_obj_tryget(struct bee_obj *obj)
+{
+	long c = atomic_load(&obj->refcnt);
+	while (c > 0)
+		if (atomic_compare_exchange_weak(&obj->refcnt, &c, c + 1))
+			return true;
+	return false;
 }
 
 /* Copy an object name the kernel's way (bpf_obj_name_cpy): letters,

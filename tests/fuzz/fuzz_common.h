@@ -1,5 +1,5 @@
 /*
- * fuzz_common.h - what the fuzz targets share: REQUIRE, and for the
+ * fuzz_common.h - what the fuzz targets share: REQUIRE, touch, and for the
  * command-level ones (fuzz_bpf, fuzz_pin, fuzz_object) reading the input
  * as a stream of values, buffers of exact sizes for attr pointers, and
  * temporary directories.
@@ -27,6 +27,25 @@
 			abort();                                                       \
 		}                                                                      \
 	} while (0)
+
+/* Read every byte of what the code under test handed out, so that ASan
+ * sees a pointer outside its buffer (the sum keeps the reads). */
+static volatile unsigned fuzz_sink;
+
+static inline void touch(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	unsigned s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += b[i];
+	fuzz_sink += s;
+}
+
+static inline void touch_str(const char *s)
+{
+	REQUIRE(s != NULL);
+	touch(s, strlen(s) + 1);
+}
 
 /* The input, consumed front to back; past its end every read is zero. */
 struct fuzz_in {

@@ -25,23 +25,6 @@
 #include "loader/elf.h"
 
 
-static volatile unsigned sink;
-
-static void touch(const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	unsigned s = 0;
-	for (size_t i = 0; i < n; i++)
-		s += b[i];
-	sink += s;
-}
-
-static void touch_str(const char *s)
-{
-	REQUIRE(s != NULL);
-	touch(s, strlen(s) + 1);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bee_error err;

@@ -87,24 +87,6 @@ static const char builtin_kconfig[] =
 	"CONFIG_HZ=0x3e8\n"
 	"CONFIG_NEG=-1\n";
 
-static volatile unsigned sink;
-
-static void touch_str(const char *s)
-{
-	REQUIRE(s != NULL);
-	size_t n = strlen(s);
-	sink += n ? (unsigned char)s[n - 1] : 0;
-}
-
-static void touch(const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	unsigned s = 0;
-	for (size_t i = 0; i < n; i++)
-		s += b[i];
-	sink += s;
-}
-
 /* ---- the built-in target BTF ---- */
 
 static void put32(uint8_t *buf, size_t *at, uint32_t v)
@@ -223,7 +205,7 @@ static void check_maps(const struct bee_object *obj, bool loaded)
 		n++;
 		touch_str(bee_object_map_name(m));
 		REQUIRE(bee_object_find_map_by_name(obj, bee_object_map_name(m)) != NULL);
-		sink += bee_object_map_type(m) + bee_object_map_key_size(m) +
+		fuzz_sink += bee_object_map_type(m) + bee_object_map_key_size(m) +
 			bee_object_map_value_size(m) + bee_object_map_max_entries(m) +
 			bee_object_map_flags(m);
 		size_t sz = 0;
@@ -249,7 +231,7 @@ static void check_programs(const struct bee_object *obj, bool loaded)
 		touch_str(bee_program_section_name(p));
 		touch_str(bee_program_log(p));
 		REQUIRE(bee_object_find_program_by_name(obj, bee_program_name(p)) != NULL);
-		sink += bee_program_type(p) + bee_program_expected_attach_type(p);
+		fuzz_sink += bee_program_type(p) + bee_program_expected_attach_type(p);
 		const struct bpf_insn *insns = bee_program_insns(p);
 		size_t cnt = bee_program_insn_cnt(p);
 		if (cnt)
@@ -308,7 +290,7 @@ static void load_obj(struct bee_object *obj, uint8_t set)
 	}
 	touch_str(bee_object_error(obj));
 	touch_str(bee_object_warnings(obj));
-	sink += (unsigned)bee_object_btf_fd(obj);
+	fuzz_sink += (unsigned)bee_object_btf_fd(obj);
 	check_programs(obj, true);
 	check_maps(obj, true);
 	if (!rc && (set & SET_RUN))

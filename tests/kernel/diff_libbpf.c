@@ -52,7 +52,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -173,22 +172,11 @@ static const struct load_rec *recorded(const struct recorder *r, const char *nam
 
 /* ---- naming maps across loads ---- */
 
-static long kbpf(int cmd, union bpf_attr *a)
-{
-	long r = syscall(__NR_bpf, cmd, a, sizeof(*a));
-	return r < 0 ? -errno : r;
-}
-
 static int kernel_map_name(int fd, char *out)
 {
 	struct bpf_map_info info;
 	memset(&info, 0, sizeof(info));
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = (uint32_t)fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = (uint64_t)(uintptr_t)&info;
-	if (kbpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0)
+	if (kbpf_obj_info(fd, &info, sizeof(info)))
 		return -1;
 	memcpy(out, info.name, BPF_OBJ_NAME_LEN);
 	return 0;
@@ -199,7 +187,7 @@ static int kernel_map_name_by_id(uint32_t id, char *out)
 	union bpf_attr a;
 	memset(&a, 0, sizeof(a));
 	a.map_id = id;
-	long fd = kbpf(BPF_MAP_GET_FD_BY_ID, &a);
+	long fd = kbpf_target_bpf(NULL, BPF_MAP_GET_FD_BY_ID, &a, sizeof(a));
 	if (fd < 0)
 		return -1;
 	int r = kernel_map_name((int)fd, out);
@@ -298,17 +286,7 @@ static int xlated(struct bee *b, int fd, struct bpf_insn *out, uint32_t *n)
 	info.xlated_prog_len = *n * sizeof(*out);
 	info.xlated_prog_insns = (uint64_t)(uintptr_t)out;
 	uint32_t len = sizeof(info);
-	int err;
-	if (b) {
-		err = bee_obj_get_info_by_fd(b, fd, &info, &len);
-	} else {
-		union bpf_attr a;
-		memset(&a, 0, sizeof(a));
-		a.info.bpf_fd = (uint32_t)fd;
-		a.info.info_len = len;
-		a.info.info = (uint64_t)(uintptr_t)&info;
-		err = (int)kbpf(BPF_OBJ_GET_INFO_BY_FD, &a);
-	}
+	int err = b ? bee_obj_get_info_by_fd(b, fd, &info, &len) : kbpf_obj_info(fd, &info, len);
 	if (err)
 		return err;
 	if (info.xlated_prog_len > *n * sizeof(*out))
@@ -574,6 +552,10 @@ int main(int argc, char **argv)
 	if (!n) {
 		printf("SKIP: no objects\n");
 		return 77;
+	}
+	if (!programs) {
+		printf("no program loaded by both loaders: nothing was compared\n");
+		failures++;
 	}
 	printf("%d objects, %d refused by both; %d programs loaded: %d relocated identically, "
 	       "%d with identical kernel xlated code, %d with bee's xlated equal to its kernel "

@@ -35,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "bee/bee.h"
@@ -78,17 +77,6 @@ static const char *const must_match[] = {
 };
 
 
-static long kinfo(int fd, void *info, uint32_t len)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = (uint32_t)fd;
-	a.info.info_len = len;
-	a.info.info = (uint64_t)(uintptr_t)info;
-	long r = syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a));
-	return r < 0 ? -errno : r;
-}
-
 /* xlated instructions and map ids of a program, from either target. */
 static int xlated(struct bee *b, int fd, struct bpf_insn *out, uint32_t *n, uint32_t *ids,
 		  uint32_t *nids)
@@ -100,7 +88,7 @@ static int xlated(struct bee *b, int fd, struct bpf_insn *out, uint32_t *n, uint
 	info.nr_map_ids = *nids;
 	info.map_ids = (uint64_t)(uintptr_t)ids;
 	uint32_t len = sizeof(info);
-	int err = b ? bee_obj_get_info_by_fd(b, fd, &info, &len) : (int)kinfo(fd, &info, len);
+	int err = b ? bee_obj_get_info_by_fd(b, fd, &info, &len) : kbpf_obj_info(fd, &info, len);
 	if (err)
 		return err;
 	*n = info.xlated_prog_len / sizeof(*out);

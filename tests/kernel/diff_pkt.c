@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/bpf.h>
@@ -56,8 +55,8 @@ static void kern_run(int fd, const uint8_t *in, uint32_t len, uint32_t repeat, s
 		a.test.ctx_out = (uint64_t)(uintptr_t)o->ctx;
 		a.test.ctx_size_out = clen;
 	}
-	long r = syscall(__NR_bpf, BPF_PROG_TEST_RUN, &a, sizeof(a));
-	o->err = r < 0 ? -errno : 0;
+	long r = kbpf_target_bpf(NULL, BPF_PROG_TEST_RUN, &a, sizeof(a));
+	o->err = r < 0 ? (int)r : 0;
 	o->ret = a.test.retval;
 	o->size = a.test.data_size_out;
 }
@@ -174,6 +173,10 @@ int main(int argc, char **argv)
 				}
 	}
 	printf("%d runs compared with the kernel, %d differences\n", runs, bad);
+	if (!runs) {
+		printf("no program of the object ran: nothing was compared\n");
+		bad++;
+	}
 out:
 	for (int e = 0; e < 3; e++) {
 		bee_object_close(bos[e]);

@@ -66,21 +66,24 @@ int kbpf_test_run(int prog_fd, const void *data, uint32_t data_len, uint32_t rep
 	return 0;
 }
 
+int kbpf_obj_info(int fd, void *info, uint32_t len)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = (uint32_t)fd;
+	attr.info.info_len = len;
+	attr.info.info = (uint64_t)(uintptr_t)info;
+	return sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0 ? -errno : 0;
+}
+
 long kbpf_prog_jited(int prog_fd, uint8_t *out, uint32_t cap)
 {
 	struct bpf_prog_info info;
-	union bpf_attr attr;
-
 	memset(&info, 0, sizeof(info));
 	info.jited_prog_len = cap;
 	info.jited_prog_insns = (uint64_t)(uintptr_t)out;
-	memset(&attr, 0, sizeof(attr));
-	attr.info.bpf_fd = (uint32_t)prog_fd;
-	attr.info.info_len = sizeof(info);
-	attr.info.info = (uint64_t)(uintptr_t)&info;
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0)
-		return -errno;
-	return (long)info.jited_prog_len;
+	int err = kbpf_obj_info(prog_fd, &info, sizeof(info));
+	return err ? err : (long)info.jited_prog_len;
 }
 
 void kbpf_close(int fd)

@@ -49,6 +49,11 @@ int kbpf_test_run(int prog_fd, const void *data, uint32_t data_len, uint32_t rep
  */
 long kbpf_prog_jited(int prog_fd, uint8_t *out, uint32_t cap);
 
+/* BPF_OBJ_GET_INFO_BY_FD: fill info (len bytes, the caller's pointers
+ * and counts set in it) for the program, map, BTF or link fd.  0 or a
+ * negative errno. */
+int kbpf_obj_info(int fd, void *info, uint32_t len);
+
 /* Close a file descriptor from kbpf_prog_load (ignores fd < 0). */
 void kbpf_close(int fd);
 

@@ -74,6 +74,7 @@ for f in $files; do
 done
 
 echo "$compared dumps compared with $bpftool ($("$bpftool" version | head -1))"
+[ "$compared" -gt 0 ] || fail "bpftool dumped none of the inputs: nothing was compared"
 if [ $failures -ne 0 ]; then
 	echo "$failures failure(s)"
 	exit 1

@@ -14,6 +14,7 @@
 #include "bee/insn.h"
 #include <linux/btf.h>
 #include "unit.h"
+#include "unit_asm.h"
 
 static char pin_dir[64];
 
@@ -25,31 +26,9 @@ static struct bee *new_bee(enum bee_engine engine)
 	return bee;
 }
 
-/* Assemble printf-formatted text and load it as prog_type. */
-static int load_asm(struct bee *bee, enum bpf_prog_type type, char *log, size_t log_size,
-		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int load_asm(struct bee *bee, enum bpf_prog_type type, char *log, size_t log_size,
-		    const char *fmt, ...)
-{
-	char text[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	struct bpf_insn *insns;
-	size_t n;
-	struct bee_error err;
-	if (bee_asm(text, &insns, &n, &err) < 0) {
-		printf("asm: line %d: %s\n", err.line, err.msg);
-		return -EINVAL;
-	}
-	struct bee_prog_load_opts o = {.sz = sizeof(o), .log_buf = log,
-				       .log_size = (uint32_t)log_size, .log_level = log ? 1 : 0};
-	int fd = bee_prog_load(bee, type, "test", "GPL", insns, n, &o);
-	free(insns);
-	return fd;
-}
+/* Assemble printf-formatted text and load it as prog_type ("test"). */
+#define load_asm(bee, type, log, log_size, ...) \
+	unit_load_asm(bee, type, "test", log, log_size, __VA_ARGS__)
 
 /* Run an XDP program on a small packet; returns its r0 (or -errno). */
 static long run_xdp(struct bee *bee, int prog, int repeat)

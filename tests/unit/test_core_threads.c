@@ -43,6 +43,7 @@
 #include "bee/bee.h"
 #include "bee/insn.h"
 #include "unit.h"
+#include "unit_asm.h"
 
 
 #define NKEYS 32
@@ -50,30 +51,16 @@
 #define NWORKERS 2
 #define SLOTS 10    /* percpu array: 0..7 keys, 8 plain counter, 9 failures */
 
-static int load_asm(struct bee *bee, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int load_asm(struct bee *bee, const char *fmt, ...)
-{
-	char text[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	struct bpf_insn *insns;
-	size_t n;
-	struct bee_error err;
-	if (bee_asm(text, &insns, &n, &err) < 0) {
-		printf("asm: line %d: %s\n", err.line, err.msg);
-		return -EINVAL;
-	}
-	char log[1024] = "";
-	struct bee_prog_load_opts o = {.sz = sizeof(o), .log_buf = log, .log_size = sizeof(log),
-				       .log_level = 1};
-	int fd = bee_prog_load(bee, BPF_PROG_TYPE_XDP, "threads", "GPL", insns, n, &o);
-	free(insns);
-	if (fd < 0)
-		printf("load: %d: %s\n", fd, log);
-	return fd;
-}
+/* An XDP program from printf-formatted text; its log printed if refused. */
+#define load_asm(bee, ...)                                                              \
+	({                                                                              \
+		char log_[1024] = "";                                                   \
+		int fd_ = unit_load_asm(bee, BPF_PROG_TYPE_XDP, "threads", log_, sizeof(log_), \
+					__VA_ARGS__);                                   \
+		if (fd_ < 0)                                                            \
+			printf("load: %d: %s\n", fd_, log_);                          \
+		fd_;                                                                    \
+	})
 
 /* The counting of one hash map, as assembly: r6 = packet, key at r10-4. */
 #define COUNT_IN_HASH(map, tag)                                                  \

@@ -27,6 +27,7 @@
 #include "bee/insn.h"
 #include "core/core.h"
 #include "unit.h"
+#include "unit_asm.h"
 
 static char pin_dir[96];
 
@@ -38,28 +39,8 @@ static struct bee *new_bee(void)
 	return bee;
 }
 
-/* Assemble printf-formatted text and load it as prog_type. */
-static int load_asm(struct bee *bee, enum bpf_prog_type type, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int load_asm(struct bee *bee, enum bpf_prog_type type, const char *fmt, ...)
-{
-	char text[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	struct bpf_insn *insns;
-	size_t n;
-	struct bee_error err;
-	if (bee_asm(text, &insns, &n, &err) < 0) {
-		printf("asm: line %d: %s\n", err.line, err.msg);
-		return -EINVAL;
-	}
-	int fd = bee_prog_load(bee, type, "t", "GPL", insns, n, NULL);
-	free(insns);
-	return fd;
-}
+/* Assemble printf-formatted text and load it as prog_type ("t"). */
+#define load_asm(bee, type, ...) unit_load_asm(bee, type, "t", NULL, 0, __VA_ARGS__)
 
 static long run_xdp(struct bee *bee, int prog)
 {

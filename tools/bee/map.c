@@ -160,10 +160,16 @@ static bool is_percpu(unsigned type)
 }
 
 /* Bytes a lookup writes: per-CPU maps give one 8-aligned value per CPU. */
+/* A per-CPU value's place in the host's buffer: rounded up to 8 bytes. */
+static size_t percpu_stride(const struct bpf_map_info *info)
+{
+	return (info->value_size + 7) / 8 * 8;
+}
+
 static size_t value_buf_size(const struct bpf_map_info *info)
 {
 	if (is_percpu(info->type))
-		return (size_t)((info->value_size + 7) / 8 * 8) * ncpus();
+		return percpu_stride(info) * ncpus();
 	return info->value_size;
 }
 
@@ -233,7 +239,7 @@ static void print_btf_kv(const struct bpf_map_info *info, const struct bee_btf_d
 		jw_key("value");
 		tool_btf_value(btf, info->btf_value_type_id, value, info->value_size, plain);
 	} else if (!err) {
-		size_t stride = (info->value_size + 7) / 8 * 8;
+		size_t stride = percpu_stride(info);
 		jw_key("values");
 		jw_start_array();
 		for (unsigned c = 0; c < ncpus(); c++) {
@@ -275,7 +281,7 @@ static void print_entry(const struct bpf_map_info *info, const struct bee_btf_da
 		jw_key("key");
 		jw_hex_bytes(key, info->key_size);
 		if (is_percpu(info->type)) {
-			size_t stride = (info->value_size + 7) / 8 * 8;
+			size_t stride = percpu_stride(info);
 			jw_key("values");
 			jw_start_array();
 			for (unsigned c = 0; c < ncpus(); c++) {
@@ -299,7 +305,7 @@ static void print_entry(const struct bpf_map_info *info, const struct bee_btf_da
 		return;
 	}
 	if (is_percpu(info->type)) {
-		size_t stride = (info->value_size + 7) / 8 * 8;
+		size_t stride = percpu_stride(info);
 		printf("key:\n");
 		tool_hex(stdout, key, info->key_size);
 		printf("\n");
@@ -542,7 +548,7 @@ static int parse_kv(int argc, char **argv, const struct bpf_map_info *info, stru
 			if (parse_bytes(argc, argv, &i, kv->value, info->value_size, "value"))
 				return -1;
 			if (is_percpu(info->type)) {
-				size_t stride = (info->value_size + 7) / 8 * 8;
+				size_t stride = percpu_stride(info);
 				for (unsigned c = 1; c < ncpus(); c++)
 					memcpy(kv->value + c * stride, kv->value, info->value_size);
 			}

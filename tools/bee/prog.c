@@ -291,36 +291,26 @@ static void linfo_open(struct bee *bee, int fd, const struct bpf_prog_info *info
 		return;
 	if (!(li->btf = tool_btf_by_id(bee, info->btf_id)))
 		return;
-	if (info->nr_func_info) {
-		uint32_t nf = info->nr_func_info;
-		struct bpf_func_info *f = calloc(nf, sizeof(*f));
-		struct bpf_prog_info q = {0};
-		q.nr_func_info = nf;
-		q.func_info_rec_size = sizeof(*f);
-		q.func_info = (uint64_t)(uintptr_t)f;
-		uint32_t len = sizeof(q);
-		if (f && bee_obj_get_info_by_fd(bee, fd, &q, &len) == 0 && q.nr_func_info >= nf) {
-			li->funcs = f;
-			li->nfuncs = nf;
-		} else {
-			free(f);
-		}
-	}
-	if (!info->nr_line_info)
-		return;
-	uint32_t n = info->nr_line_info;
-	struct bpf_line_info *recs = calloc(n, sizeof(*recs));
-	if (!recs)
-		return;
+	/* func_info and line_info in one query */
+	uint32_t nf = info->nr_func_info, n = info->nr_line_info;
+	struct bpf_func_info *f = calloc(nf ? nf : 1, sizeof(*f));
+	struct bpf_line_info *recs = calloc(n ? n : 1, sizeof(*recs));
 	struct bpf_prog_info q = {0};
+	q.nr_func_info = nf;
+	q.func_info_rec_size = sizeof(*f);
+	q.func_info = (uint64_t)(uintptr_t)f;
 	q.nr_line_info = n;
 	q.line_info_rec_size = sizeof(*recs);
 	q.line_info = (uint64_t)(uintptr_t)recs;
 	uint32_t len = sizeof(q);
-	if (bee_obj_get_info_by_fd(bee, fd, &q, &len) < 0 || q.nr_line_info < n) {
+	if (!f || !recs || bee_obj_get_info_by_fd(bee, fd, &q, &len) < 0 ||
+	    q.nr_func_info < nf || q.nr_line_info < n) {
+		free(f);
 		free(recs);
 		return;
 	}
+	li->funcs = f;
+	li->nfuncs = nf;
 	li->recs = recs;
 	li->n = n;
 }
